@@ -1,0 +1,118 @@
+"""What a reward is: a class that scores a batch of candidates and never fails the run for one.
+
+A reward module stays cheap to import (the registry imports it to validate the config); heavy
+libraries and files are loaded in :meth:`Reward.setup`, which runs once per worker process.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from prefgen.hashing import content_hash
+from prefgen.records import Candidate, Prompt
+
+
+class RewardParams(BaseModel):
+    """Parameters of a reward, from the YAML's ``reward:`` block (minus ``name``).
+
+    Subclasses add fields; unknown keys are config errors.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class RewardResult:
+    """The outcome for one candidate: a score, or None with the reason it could not be scored."""
+
+    score: float | None
+    details: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+class Reward:
+    """Base class of every reward.
+
+    Subclasses set ``name`` and ``Params`` and implement :meth:`score_batch`.
+    """
+
+    name: ClassVar[str] = "reward"
+    Params: ClassVar[type[RewardParams]] = RewardParams
+
+    def __init__(self, params: RewardParams | None = None, **kwargs: Any):
+        self.params = params if params is not None else self.Params(**kwargs)
+        self._ready = False
+
+    # --- to implement -------------------------------------------------------------------
+    def setup(self) -> None:
+        """Load heavy resources (indexes, models). Called once before the first batch."""
+
+    def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
+        """Score candidates with their prompts; return one result per item, in order."""
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        """What determines this reward's scores: name, params and any external state.
+
+        Override to add the fingerprint of external inputs (a corpus index, a test set), so that
+        a change to them invalidates cached scores.
+        """
+        return content_hash({"reward": self.name, "params": self.params.model_dump(mode="json")})
+
+    def check(self) -> list[str]:
+        """Cheap checks before any heavy work (files exist, ...). Returns error messages."""
+        return []
+
+    # --- used by the pipeline -----------------------------------------------------------
+    def score_safely(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
+        """Score a batch so that one bad candidate cannot fail it.
+
+        Candidates that failed generation get ``None`` without being scored. If the batch call
+        raises, each candidate is retried alone and the ones that still raise get ``None`` with
+        the exception as reason.
+        """
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        results: list[RewardResult | None] = [None] * len(items)
+        todo = []
+        for i, (prompt, cand) in enumerate(items):
+            if cand.error:
+                results[i] = RewardResult(None, {}, f"generation_error: {cand.error}")
+            else:
+                todo.append(i)
+        for i, result in zip(todo, self._score_with_fallback([items[i] for i in todo])):
+            results[i] = result
+        return [r if r is not None else RewardResult(None, {}, "missing result") for r in results]
+
+    def _score_with_fallback(self, items: list[tuple[Prompt, Candidate]]) -> list[RewardResult]:
+        if not items:
+            return []
+        try:
+            results = self.score_batch(items)
+            if len(results) != len(items):
+                raise RuntimeError(f"{self.name} returned {len(results)} results for {len(items)} items")
+            return [_sanitise(r) for r in results]
+        except Exception:
+            if len(items) == 1:
+                return [RewardResult(None, {"traceback": traceback.format_exc(limit=3)}, _reason())]
+            return [self._score_with_fallback([item])[0] for item in items]
+
+
+def _reason() -> str:
+    import sys
+
+    exc = sys.exc_info()[1]
+    return f"reward_error: {type(exc).__name__}: {exc}"[:500]
+
+
+def _sanitise(result: RewardResult) -> RewardResult:
+    """NaN and infinite scores are not scores."""
+    score = result.score
+    if score is not None and (score != score or score in (float("inf"), float("-inf"))):
+        return RewardResult(None, result.details, "reward returned a non-finite score")
+    return result
