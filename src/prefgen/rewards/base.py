@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from prefgen.hashing import content_hash
-from prefgen.records import Candidate, Prompt
+from prefgen.records import Candidate, Prompt, Scored
 
 
 class RewardParams(BaseModel):
@@ -62,6 +62,14 @@ class Reward:
         a change to them invalidates cached scores.
         """
         return content_hash({"reward": self.name, "params": self.params.model_dump(mode="json")})
+
+    def extra_datasets(self, prompts: dict[str, Prompt], scored: Sequence[Scored]) -> dict[str, list[dict]]:
+        """Extra datasets this reward derives from scored candidates, written beside ``pairs/``.
+
+        Keys are dataset names, values lists of flat rows. The execution reward uses this for
+        LeTI's feedback-conditioned training records. Default: none.
+        """
+        return {}
 
     def check(self) -> list[str]:
         """Cheap checks before any heavy work (files exist, ...). Returns error messages."""
