@@ -75,6 +75,7 @@ class Candidate(Record):
 
     id: str = Field(description="Hash of prompt id, sample index, model and sampling config.")
     prompt_id: str
+    split: str = Field(default="train", description="The prompt's split: 'train' (paired) or 'heldout'.")
     sample_index: int
     text: str
     num_tokens: int = 0

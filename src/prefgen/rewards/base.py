@@ -71,6 +71,10 @@ class Reward:
         """
         return {}
 
+    def describe(self, scored: Sequence[Scored]) -> str:
+        """Markdown for the dataset card about this reward's results (pass rates, sources...)."""
+        return ""
+
     def check(self) -> list[str]:
         """Cheap checks before any heavy work (files exist, ...). Returns error messages."""
         return []

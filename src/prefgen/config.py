@@ -1,0 +1,244 @@
+"""Pipeline configuration: the YAML file as pydantic models.
+
+Unknown keys are errors. ``key=value`` overrides from the command line are applied to the raw
+YAML before validation, and ``${VAR}`` / ``${VAR:-default}`` in string values are expanded from the
+environment. :func:`load_config` collects *every* problem (YAML paths with what was expected) and
+raises one :class:`ConfigError`, before anything heavy starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from prefgen.hashing import content_hash
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineConfig(Section):
+    """vLLM engine settings."""
+
+    num_engines: int = Field(1, ge=1, description="Engines in the pool (one per GPU / tensor-parallel group).")
+    tensor_parallel_size: int = Field(1, ge=1)
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0, le=1, description="On CPU this is the share of RAM kept for the KV cache; default 0.25 there."
+    )
+    dtype: str = "auto"
+    enforce_eager: bool = True
+    extra: dict[str, Any] = Field(default_factory=dict, description="Passed to vllm.LLM as keyword arguments.")
+
+
+class ModelConfig(Section):
+    path: str = Field(description="'demo', a local model directory, or a hub id.")
+    max_model_len: int = Field(512, gt=0)
+    chat_template: Literal["auto", "never"] = Field(
+        "auto", description="auto: chat prompts use the model's chat template; never: join messages as text."
+    )
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+
+class PromptsConfig(Section):
+    source: str = Field(description="A .jsonl/.parquet file, a save_to_disk directory, hf:NAME, or builtin:NAME.")
+    field: str = Field("prompt", description="Column holding the prompt text or chat messages.")
+    task_fields: list[str] = Field(default_factory=list, description="Columns copied into the prompt's task.")
+    split: str | None = Field(None, description="Split to read from a DatasetDict or hub dataset.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Keyword options for builtin sources.")
+    limit: int | None = Field(None, gt=0)
+    heldout_fraction: float = Field(0.0, ge=0, lt=1, description="Share of prompts kept out of pairs for evaluation.")
+
+
+class GenerateConfig(Section):
+    backend: Literal["vllm", "replay"] = "vllm"
+    replay_path: str | None = Field(None, description="jsonl/parquet of candidates (backend: replay).")
+    n: int = Field(4, ge=1, description="Samples per prompt.")
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(-1, ge=-1)
+    max_tokens: int = Field(128, gt=0)
+    stop: list[str] = Field(default_factory=list)
+    seed: int = 0
+    shard_size: int = Field(64, gt=0, description="Prompts per checkpointed shard.")
+
+    @model_validator(mode="after")
+    def _replay_needs_path(self) -> "GenerateConfig":
+        if self.backend == "replay" and not self.replay_path:
+            raise ValueError("replay_path is required when backend is 'replay'")
+        return self
+
+
+class RewardConfig(BaseModel):
+    """``name`` picks the reward; every other key belongs to that reward's Params."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class PairingConfig(Section):
+    strategy: Literal["best_worst", "all_pairs", "quote_tuning"] = "best_worst"
+    min_margin: float = Field(0.1, ge=0, description="Smallest score gap a pair may have.")
+    max_length_ratio: float = Field(
+        0.1, gt=0, description="quote_tuning: largest |len_w - len_l| / min(len_w, len_l) in tokens."
+    )
+    strict: bool = Field(True, description="quote_tuning: the paper's strict '>' / '<' (false: the code's '>=' / '<=').")
+    pairs_per_prompt: int | None = Field(
+        None, ge=1, description="Most pairs per prompt (quote_tuning: 1 by default; all_pairs: no limit)."
+    )
+    seed: int = 0
+
+
+class OutputConfig(Section):
+    dir: str = "outputs"
+    keep_versions: int = Field(3, ge=1, description="Published versions kept beside 'latest'.")
+
+
+class RayConfig(Section):
+    address: str | None = Field(None, description="Cluster to join; default: $RAY_ADDRESS, else start locally.")
+    num_cpus: int | None = Field(None, gt=0)
+    score_batch_size: int = Field(256, gt=0, description="Candidates per scoring task.")
+
+
+class PipelineConfig(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    model: ModelConfig
+    prompts: PromptsConfig
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    reward: RewardConfig
+    pairing: PairingConfig = Field(default_factory=PairingConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
+
+    def run_dir(self) -> Path:
+        return Path(self.output.dir) / self.name
+
+    def section_hash(self, *sections: str) -> str:
+        """Hash of the named sections: what determines a stage's output."""
+        dump = self.model_dump(mode="json")
+        return content_hash({s: dump[s] for s in sections})
+
+
+class ConfigError(Exception):
+    """Every problem found in a config, each as 'yaml.path: message'."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(value: Any, missing: list[str], path: str = "") -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; unset variables are reported."""
+    if isinstance(value, dict):
+        return {k: expand_env(v, missing, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, missing, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        missing.append(f"{path}: environment variable ${{{name}}} is not set")
+        return match.group(0)
+
+    return _ENV_PATTERN.sub(substitute, value)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> list[str]:
+    """Apply ``a.b.c=value`` overrides in place (values parsed as YAML). Returns problems."""
+    problems = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            problems.append(f"override {item!r}: expected key=value, e.g. generate.n=8")
+            continue
+        node = raw
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                problems.append(f"override {item!r}: {part} is not a section")
+                break
+            node = child
+        else:
+            node[parts[-1]] = yaml.safe_load(text) if text else ""
+    return problems
+
+
+def format_validation_error(error: ValidationError) -> list[str]:
+    """One 'yaml.path: message, got value' line per pydantic error."""
+    lines = []
+    for err in error.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        got = f", got {err['input']!r}" if err["type"] not in ("missing", "extra_forbidden") else ""
+        lines.append(f"{loc}: {message}{got}")
+    return lines
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
+    """Read, override, expand and validate a pipeline YAML; raise ConfigError listing every problem.
+
+    Also validates the reward's own parameters (importing only its light module).
+    """
+    source = str(path)
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, [f"no such file: {source}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(source, ["(top level): expected a mapping of sections"])
+    problems = apply_overrides(raw, overrides or [])
+    raw = expand_env(raw, problems)
+    config = None
+    try:
+        config = PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(format_validation_error(exc))
+    reward_raw = raw.get("reward")
+    if isinstance(reward_raw, dict) and isinstance(reward_raw.get("name"), str):
+        problems.extend(_reward_problems(reward_raw))
+    if problems:
+        raise ConfigError(source, problems)
+    assert config is not None
+    return config
+
+
+def _reward_problems(reward_raw: dict[str, Any]) -> list[str]:
+    from prefgen.rewards import UnknownRewardError, reward_class
+
+    params = {k: v for k, v in reward_raw.items() if k != "name"}
+    try:
+        cls = reward_class(reward_raw["name"])
+    except UnknownRewardError as exc:
+        return [f"reward.name: {exc}"]
+    try:
+        cls.Params(**params)
+    except ValidationError as exc:
+        return [f"reward.{line}" for line in format_validation_error(exc)]
+    return []

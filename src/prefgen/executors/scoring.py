@@ -1,0 +1,68 @@
+"""Scoring as Ray tasks on CPUs. Each worker keeps its reward instances, so a reward's setup
+(loading an index) is paid once per worker process, not once per batch."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from prefgen.hashing import canonical_json
+
+_REWARDS: dict[str, Any] = {}
+
+
+def _reward(name: str, params: dict[str, Any]):
+    from prefgen.rewards import build_reward
+
+    key = canonical_json([name, params])
+    if key not in _REWARDS:
+        _REWARDS[key] = build_reward(name, params)
+    return _REWARDS[key]
+
+
+def score_rows(name: str, params: dict[str, Any], prompts: list[dict], candidates: list[dict]) -> list[dict]:
+    """Score candidate rows against their prompts' rows; returns Scored rows (runs in a worker)."""
+    from prefgen.records import Candidate, Prompt, Scored
+
+    reward = _reward(name, params)
+    by_id = {row["id"]: Prompt.from_row(row) for row in prompts}
+    items = [(by_id[c["prompt_id"]], Candidate.from_row(c)) for c in candidates]
+    results = reward.score_safely(items)
+    scored = []
+    for (_, cand), result in zip(items, results):
+        scored.append(
+            Scored(
+                **cand.model_dump(),
+                reward=reward.name,
+                score=result.score,
+                reason=result.reason,
+                details=result.details,
+            ).to_row()
+        )
+    return scored
+
+
+class ScoringQueue:
+    """Scoring tasks in flight: submit jobs as generation produces them, collect as they finish."""
+
+    def __init__(self, name: str, params: dict[str, Any]):
+        import ray
+
+        self._ray = ray
+        self._task = ray.remote(num_cpus=1)(score_rows)
+        self._name, self._params = name, params
+        self._refs: dict[Any, Any] = {}
+
+    def submit(self, key: Any, prompts: list[dict], candidates: list[dict]) -> None:
+        """Queue one job; ``key`` comes back with its result."""
+        self._refs[self._task.remote(self._name, self._params, prompts, candidates)] = key
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def finished(self, wait: bool = False) -> Iterator[tuple[Any, list[dict]]]:
+        """Yield (key, scored rows) for finished jobs; with ``wait``, block until all are done."""
+        while self._refs:
+            done, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=None if wait else 0)
+            if not done:
+                return
+            yield self._refs.pop(done[0]), self._ray.get(done[0])

@@ -1,0 +1,51 @@
+"""What the generation stage asks an engine for, and how seeds stay stable.
+
+Each prompt gets its own seed derived from the run's seed and the prompt id, so a prompt's
+samples do not depend on which shard or engine it lands in: the basis of resumable, incremental
+and reproducible runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from prefgen.config import GenerateConfig
+from prefgen.hashing import content_hash
+from prefgen.records import Prompt
+
+
+@dataclass
+class GenerationRequest:
+    """One prompt to sample ``sampling['n']`` completions for."""
+
+    prompt_id: str
+    prompt: str | list[dict[str, str]]
+    sampling: dict[str, Any]
+
+
+def sampling_params(config: GenerateConfig) -> dict[str, Any]:
+    """The sampling parameters shared by every request (vLLM's SamplingParams keywords)."""
+    return {
+        "n": config.n,
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "top_k": config.top_k,
+        "max_tokens": config.max_tokens,
+        "stop": list(config.stop),
+    }
+
+
+def prompt_seed(run_seed: int, prompt_id: str) -> int:
+    """A 31-bit seed for one prompt, stable across runs, shards and machines."""
+    return int(content_hash(f"{run_seed}:{prompt_id}")[:8], 16) & 0x7FFFFFFF
+
+
+def build_requests(prompts: list[Prompt], config: GenerateConfig) -> list[GenerationRequest]:
+    """One request per prompt, each with its own seed."""
+    shared = sampling_params(config)
+    requests = []
+    for prompt in prompts:
+        text = [m.model_dump() for m in prompt.prompt] if prompt.is_chat else prompt.prompt
+        requests.append(GenerationRequest(prompt.id, text, {**shared, "seed": prompt_seed(config.seed, prompt.id)}))
+    return requests

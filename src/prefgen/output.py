@@ -1,0 +1,91 @@
+"""Writing the published datasets: explicit Arrow features, so even an empty dataset has its columns
+and ``datasets.load_from_disk`` gives the same schema on every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefgen.hashing import content_hash
+
+MESSAGES = [{"role": "string", "content": "string"}]
+
+
+def _features(spec: dict[str, Any]):
+    from datasets import Features, Value
+
+    def convert(value):
+        if isinstance(value, list):
+            return [convert(value[0])]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return Value(value)
+
+    return Features({name: convert(kind) for name, kind in spec.items()})
+
+
+def pair_features(chat: bool):
+    """Columns of ``pairs/``: TRL's prompt/chosen/rejected first, then scores and provenance."""
+    text = MESSAGES if chat else "string"
+    return _features(
+        {
+            "prompt": text,
+            "chosen": text,
+            "rejected": text,
+            "prompt_id": "string",
+            "chosen_score": "float64",
+            "rejected_score": "float64",
+            "margin": "float64",
+            "strategy": "string",
+            "chosen_id": "string",
+            "rejected_id": "string",
+            "details": "string",
+        }
+    )
+
+
+def candidate_features():
+    """Columns of ``candidates/``: every scored sample (Scored records)."""
+    return _features(
+        {
+            "id": "string",
+            "prompt_id": "string",
+            "split": "string",
+            "sample_index": "int64",
+            "text": "string",
+            "num_tokens": "int64",
+            "finish_reason": "string",
+            "cumulative_logprob": "float64",
+            "model": "string",
+            "sampling": "string",
+            "error": "string",
+            "reward": "string",
+            "score": "float64",
+            "reason": "string",
+            "details": "string",
+        }
+    )
+
+
+def write_dataset(rows: list[dict[str, Any]], path: Path, features=None) -> None:
+    """Save rows with ``save_to_disk`` (features inferred when not given)."""
+    from datasets import Dataset, disable_progress_bars
+
+    disable_progress_bars()  # prefgen shows its own progress; one bar per save is noise
+    if features is not None:
+        rows = [{name: row.get(name) for name in features} for row in rows]
+        dataset = Dataset.from_list(rows, features=features) if rows else _empty(features)
+    else:
+        dataset = Dataset.from_list(rows)
+    dataset.save_to_disk(str(path))
+
+
+def _empty(features):
+    from datasets import Dataset
+
+    return Dataset.from_dict({name: [] for name in features}, features=features)
+
+
+def rows_fingerprint(rows: list[dict[str, Any]]) -> str:
+    """Content fingerprint of a dataset's rows, order included."""
+    return content_hash(rows)[:16]
