@@ -1,0 +1,413 @@
+"""Run one Python program in a disposable, confined process: :func:`run_python`.
+
+Each call gets its own process group, a fresh temporary directory (removed afterwards), a
+scrubbed environment, stdin closed, ``python -I -S``, resource limits and, where the kernel
+allows, new mount, PID, network, IPC and UTS namespaces (via the ``unshare`` program). The
+program sees a private root file system (system and interpreter directories read-only, a
+size-capped tmpfs for ``/sandbox`` and ``/tmp``), no network, no other process, and runs as
+an unprivileged identity. When it ends (or at the wall-clock timeout, or when its output passes
+the output limit) the whole group is killed; leaving the PID namespace's init kills anything it
+spawned, daemons included.
+
+Isolation modes, chosen once per process by a probe (:func:`isolation`):
+
+- ``namespaces``: started as root; the program runs as a random unprivileged uid/gid, so that
+  RLIMIT_NPROC (ignored for root) holds and counts only this sandbox's processes.
+- ``user-namespaces``: started as another user; ``unshare --user --map-root-user``, and the
+  program keeps no capability.
+- ``plain``: neither works (e.g. a container without the rights). Limits, process group, scrubbed
+  environment and a temporary working directory still apply, but there is no network or file
+  system isolation: a warning is logged once per process and the reason is in every result's
+  ``isolation``.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+import random
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+import warnings
+from ast import literal_eval
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("prefgen.sandbox")
+
+SYSTEM_BINDS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+                "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/passwd",
+                "/etc/group", "/etc/nsswitch.conf", "/etc/hosts")
+SETUP_FAILED_EXIT = 125
+_READ_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """What one execution may use. Memory, CPU and processes are per process / per sandbox."""
+
+    timeout_s: float = 5.0          # wall clock, from the moment the program starts
+    cpu_s: int | None = None        # RLIMIT_CPU per process; default: timeout rounded up, plus 1
+    memory_mb: int = 1024           # RLIMIT_AS (address space) per process
+    file_size_mb: int = 16          # RLIMIT_FSIZE
+    disk_mb: int = 64               # size of the private tmpfs holding /sandbox and /tmp
+    open_files: int = 64            # RLIMIT_NOFILE
+    processes: int = 8              # RLIMIT_NPROC: processes and threads of the sandbox's uid
+    output_bytes: int = 65536       # stdout / stderr kept, each
+    output_limit_bytes: int = 8 << 20  # more than this in total (stdout+stderr+channel): killed
+    setup_timeout_s: float = 20.0   # for the sandbox to start, before the program runs
+
+    def cpu_limit(self) -> int:
+        return self.cpu_s if self.cpu_s is not None else int(self.timeout_s) + 2
+
+
+@dataclass
+class ExecutionResult:
+    """What happened to one execution."""
+
+    exit_code: int | None = None    # exit status, if the program exited
+    signal: int | None = None       # the signal that ended it, if one did
+    killed: str | None = None       # why the sandbox ended it: timeout, cpu_time, output_limit
+    stdout: str = ""
+    stderr: str = ""
+    stdout_bytes: int = 0           # totals written, including what was not kept
+    stderr_bytes: int = 0
+    channel: list[str] = field(default_factory=list)  # lines the program wrote on fd 3
+    duration_s: float = 0.0         # wall clock of the program (after set-up)
+    cpu_s: float = 0.0              # user + system CPU of the whole sandbox
+    isolation: dict[str, Any] = field(default_factory=dict)
+    setup_error: str | None = None  # the sandbox could not start the program
+
+    @property
+    def timed_out(self) -> bool:
+        return self.killed in ("timeout", "cpu_time")
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.killed is None and self.setup_error is None
+
+
+# --- isolation probe -------------------------------------------------------------------------
+
+_probe_lock = threading.Lock()
+_mode: dict[str, Any] | None = None
+_warned = False
+_BOOTSTRAP = Path(__file__).with_name("child.py").read_text()
+
+
+def isolation(python: str | None = None) -> dict[str, Any]:
+    """The isolation this process can give (probed once): mode, network, and why not if not."""
+    global _mode
+    with _probe_lock:
+        if _mode is None:
+            _mode = _probe(python or default_python())
+            _warn_once(_mode)
+        return dict(_mode)
+
+
+def _candidate_modes() -> list[str]:
+    return (["namespaces"] if os.geteuid() == 0 else []) + ["user-namespaces", "plain"]
+
+
+def _probe(python: str) -> dict[str, Any]:
+    reasons = []
+    for mode in _candidate_modes():
+        if mode != "plain" and not shutil.which("unshare"):
+            reasons.append("the unshare program (util-linux) is not installed")
+            continue
+        info = {"mode": mode}
+        result = _execute("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 0.5)\n"
+                          "except OSError as e:\n    print(e.errno)\n", SandboxLimits(timeout_s=10),
+                          python, info, channel=False, files={}, program_globals={})
+        if result.setup_error or result.exit_code != 0:
+            reasons.append(f"{mode}: {result.setup_error or result.stderr.strip()[-300:]}")
+            continue
+        if mode == "plain":
+            info["network"] = "not isolated: " + ("; ".join(reasons) or "no namespace support")
+        else:
+            info["network"] = "isolated"
+        return info
+    return {"mode": "unavailable", "network": "not isolated", "error": "; ".join(reasons)}
+
+
+def _warn_once(mode: dict[str, Any]) -> None:
+    global _warned
+    if _warned or mode.get("network") == "isolated":
+        return
+    _warned = True
+    message = (f"prefgen sandbox: generated code runs WITHOUT network and file-system isolation "
+               f"({mode.get('network')}). Limits and process-group kill still apply.")
+    log.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def default_python() -> str:
+    """The interpreter for sandboxed programs: the base interpreter of the running one."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def run_python(
+    code: str | types.CodeType,
+    *,
+    timeout_s: float | None = None,
+    limits: SandboxLimits | None = None,
+    files: dict[str, bytes | str] | None = None,
+    program_globals: dict[str, Any] | None = None,
+    channel: bool = False,
+    python: str | None = None,
+) -> ExecutionResult:
+    """Run ``code`` as ``__main__`` in a fresh sandbox and return what happened.
+
+    ``code`` is source, or a code object compiled by this interpreter (shipped with ``marshal``,
+    so the sandbox's interpreter must be the same version). ``files`` are written into the
+    working directory; ``program_globals`` (marshal-able values) are set in the program's
+    namespace before it runs. With ``channel=True`` the program may write lines on file
+    descriptor 3; they come back in ``ExecutionResult.channel`` (the program can write anything
+    there: a caller that trusts records must authenticate them, e.g. with a nonce).
+    """
+    limits = limits or SandboxLimits()
+    if timeout_s is not None:
+        limits = replace(limits, timeout_s=timeout_s)
+    python = python or default_python()
+    mode = isolation(python)
+    if mode["mode"] == "unavailable":
+        return ExecutionResult(setup_error=f"no way to run a sandbox here: {mode['error']}", isolation=mode)
+    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {})
+
+
+def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], channel: bool,
+             files: dict[str, bytes | str], program_globals: dict[str, Any]) -> ExecutionResult:
+    workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-")
+    try:
+        os.chmod(workdir, 0o711)
+        uid = gid = None
+        if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
+            rng = random.SystemRandom()
+            uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
+        read_fd, write_fd = os.pipe()
+        try:
+            spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel,
+                         program_globals, write_fd)
+            _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
+            if mode["mode"] == "plain":
+                _prepare_plain_workdir(workdir, files, uid, gid)
+            else:
+                os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
+            command = _command(python, mode["mode"], workdir)
+            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                   "HOME": "/sandbox", "TMPDIR": "/tmp"}
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, pass_fds=(write_fd,), cwd=workdir, env=env,
+                                    start_new_session=True)
+        finally:
+            os.close(write_fd)
+        try:
+            result = _supervise(proc, read_fd, limits)
+        finally:
+            os.close(read_fd)
+        result.isolation = {**mode, **result.isolation}
+        if uid is not None:
+            result.isolation["uid"] = uid
+            if mode["mode"] == "plain":
+                _kill_uid(uid)  # no PID namespace to take its daemons down with it
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals, control_fd):
+    main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
+    binds = list(SYSTEM_BINDS)
+    prefix = os.path.dirname(os.path.dirname(python))
+    for path in {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix, prefix)}:
+        if not any(path == b or path.startswith(b + "/") for b in ("/usr", "/bin", "/lib", "/lib64")):
+            binds.append(path)
+    return {
+        "mode": "userns" if mode == "user-namespaces" else ("plain" if mode == "plain" else "root"),
+        "root": os.path.join(workdir, "root"),
+        "workdir": os.path.join(workdir, "work"),
+        "binds": binds,
+        "files": {name: data.encode() if isinstance(data, str) else data for name, data in files.items()},
+        "disk_mb": limits.disk_mb,
+        "inodes": 4096,
+        "limits": {
+            "cpu": limits.cpu_limit(),
+            "as": limits.memory_mb << 20,
+            "fsize": limits.file_size_mb << 20,
+            "nofile": limits.open_files,
+            # A non-root user's process count includes all its other processes: only enforce
+            # it where the sandbox has a uid or user namespace of its own.
+            "nproc": None if (mode == "plain" and uid is None) else limits.processes,
+        },
+        "uid": uid,
+        "gid": gid,
+        "control_fd": control_fd,
+        "channel": channel,
+        "cache_tag": sys.implementation.cache_tag,
+        "main": main,
+        "globals": program_globals,
+    }
+
+
+def _write_private(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o644 if os.geteuid() != 0 else 0o600)
+
+
+def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int | None) -> None:
+    work = os.path.join(workdir, "work")
+    os.mkdir(work, 0o700)
+    for name, data in files.items():
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+    if uid is not None:
+        for path in [work] + [os.path.join(work, n) for n in files]:
+            os.chown(path, uid, gid)
+
+
+def _command(python: str, mode: str, workdir: str) -> list[str]:
+    command = []
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        # If the thread that started the sandbox dies (prefgen killed), take the sandbox down.
+        command += [setpriv, "--pdeathsig", "KILL"]
+    if mode != "plain":
+        command += [shutil.which("unshare") or "unshare"]
+        if mode == "user-namespaces":
+            command += ["--user", "--map-root-user"]
+        command += ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
+    return command + [python, "-I", "-S", "-c", _BOOTSTRAP, workdir]
+
+
+def _supervise(proc: subprocess.Popen, control_fd: int, limits: SandboxLimits) -> ExecutionResult:
+    """Collect output until the program ends or must be killed; kill its group; reap it."""
+    result = ExecutionResult()
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    buffers = {out_fd: bytearray(), err_fd: bytearray(), control_fd: bytearray()}
+    totals = dict.fromkeys(buffers, 0)
+    sel = selectors.DefaultSelector()
+    for fd in buffers:
+        sel.register(fd, selectors.EVENT_READ)
+    started = time.monotonic()
+    ready_at = exited_at = None
+    try:
+        while sel.get_map():
+            now = time.monotonic()
+            if ready_at is None and b"\n" in buffers[control_fd]:
+                ready_at = now
+            deadline = (ready_at + limits.timeout_s) if ready_at else (started + limits.setup_timeout_s)
+            if now >= deadline:
+                result.killed = "timeout" if ready_at else "setup_timeout"
+                break
+            if exited_at is None and _has_exited(proc.pid):
+                exited_at = now
+            if exited_at is not None and now - exited_at > 0.2:
+                break  # something outside a PID namespace still holds the pipes
+            wait = min(deadline - now, 0.05 if exited_at is not None else 1.0)
+            for key, _ in sel.select(timeout=max(wait, 0)):
+                data = os.read(key.fd, _READ_CHUNK)
+                if not data:
+                    sel.unregister(key.fd)
+                    continue
+                totals[key.fd] += len(data)
+                keep = limits.output_bytes if key.fd != control_fd else limits.output_limit_bytes
+                room = keep - len(buffers[key.fd])
+                if room > 0:
+                    buffers[key.fd] += data[:room]
+            if sum(totals.values()) > limits.output_limit_bytes:
+                result.killed = "output_limit"
+                break
+    finally:
+        sel.close()
+        _kill_group(proc.pid)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stdout.close()
+        proc.stderr.close()
+    ended = time.monotonic()
+    result.duration_s = round(ended - (ready_at or ended), 4)
+    result.cpu_s = round(usage.ru_utime + usage.ru_stime, 4)
+    if os.WIFEXITED(status):
+        result.exit_code = os.WEXITSTATUS(status)
+    elif os.WIFSIGNALED(status):
+        result.signal = os.WTERMSIG(status)
+        if result.killed is None and result.signal == signal.SIGKILL and result.cpu_s >= limits.cpu_limit() - 0.5:
+            result.killed = "cpu_time"
+    result.stdout = bytes(buffers[out_fd]).decode("utf-8", "replace")
+    result.stderr = bytes(buffers[err_fd]).decode("utf-8", "replace")
+    result.stdout_bytes, result.stderr_bytes = totals[out_fd], totals[err_fd]
+    _parse_control(buffers[control_fd], result)
+    return result
+
+
+def _has_exited(pid: int) -> bool:
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _kill_group(pgid: int) -> None:
+    """Kill the sandbox's process group. The group leader is not reaped yet, so the id is ours."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process running as ``uid`` (plain mode, root only: the uid is ours alone)."""
+    for _ in range(5):
+        found = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found = True
+                    os.kill(int(entry), signal.SIGKILL)
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+        if not found:
+            return
+        time.sleep(0.01)
+
+
+def _parse_control(data: bytearray, result: ExecutionResult) -> None:
+    lines = bytes(data).decode("utf-8", "replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        if result.killed is None:
+            result.setup_error = "the sandbox exited before starting the program"
+        return
+    first = _literal(lines[0])
+    if isinstance(first, tuple) and first[:1] == ("setup_error",):
+        result.setup_error = str(first[1])
+        return
+    if isinstance(first, tuple) and first[:1] == ("ready",) and isinstance(first[1], dict):
+        result.isolation = dict(first[1])
+    result.channel = lines[1:]
+
+
+def _literal(line: str) -> Any:
+    """Parse one control record; malformed text stays a string."""
+    if len(line) > 200_000:
+        return line[:200]
+    try:
+        return literal_eval(line)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return line
