@@ -1,26 +1,32 @@
-"""The first code that runs in a sandboxed process, before anything untrusted.
+"""The sandbox's fork server: the only code that runs in a sandboxed process before its program.
 
-This file is not imported by prefgen: :mod:`prefgen.sandbox.runner` passes its source to
-``python -I -S -c`` with the path of a spec file. It confines the process and then runs the
-program:
+Not imported by prefgen: :mod:`prefgen.sandbox.runner` starts ``python -I -S -c <this file>
+--serve`` once per process, with one end of a Unix socket pair as its stdin. The server is
+single-threaded; for each request (a spec directory and three pipe ends: stdout, stderr, control)
+it forks a child that:
 
-1. reads the spec (``marshal``: the program and its limits), before the file system is swapped;
-2. in the namespace modes (``unshare`` has already given it new mount, PID, network, IPC and UTS
-   namespaces) builds a private root: a size-capped tmpfs holding read-only binds of the system
-   and interpreter directories, a few device nodes, a fresh ``/proc``, ``/tmp`` and the working
-   directory ``/sandbox``, then ``pivot_root`` into it so nothing else of the host is reachable;
+1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec
+   (``marshal``: the program and its limits);
+2. in the namespace modes, ``unshare``\s new mount, PID, network, IPC and UTS namespaces (and a
+   user namespace when not root) and forks the PID namespace's init, which builds a private root
+   -- a size-capped tmpfs with read-only binds of the system and interpreter directories, a few
+   device nodes, a fresh ``/proc``, ``/tmp`` and the working directory ``/sandbox`` -- and
+   ``pivot_root``\s into it so that nothing else of the host is reachable;
 3. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
-4. drops every privilege: capability bounding set emptied, groups cleared, a random
-   unprivileged uid/gid (when started as root) or an empty capability set (user-namespace mode),
-   ``no_new_privs`` set so that no setuid binary can give any of it back;
+4. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
+   uid/gid (when started as root) or an empty capability set (user-namespace mode), and
+   ``no_new_privs`` so that no setuid binary gives any of it back;
 5. reports ``ready`` on the control pipe and runs the program as ``__main__``.
 
-It may only use built-in modules and ``ctypes``: ``json`` alone costs more than the rest of the
-start-up. Failures before the program runs are reported as ``setup_error`` and exit 125.
+Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
+execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,
+cpu_seconds)`` for each request and, when the socket closes (prefgen exited), kills every
+sandbox it started and exits. Only built-in modules and ``ctypes`` are used.
 """
 
 import marshal
 import os
+import signal
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
@@ -35,6 +41,9 @@ STATVFS_TO_MS = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC),
 PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "ppc64": 203,
                       "s390x": 217}
 DEVICES = ("null", "zero", "random", "urandom")
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_PRIVATE = 1 << 18
 
 
 class SetupError(Exception):
@@ -178,8 +187,7 @@ def _drop_privileges(spec, libc, ctypes):
             raise SetupError("privileges were not dropped")
 
 
-def _confine(spec):
-    libc, ctypes = _libc()
+def _confine(spec, libc, ctypes):
     info = {}
     if spec["mode"] == "plain":
         os.chdir(spec["workdir"])
@@ -192,51 +200,167 @@ def _confine(spec):
 
 
 def _run(main, program_globals):
+    """Run the program as __main__ and end the process as the interpreter would."""
     import builtins
 
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     namespace.update(program_globals)
     sys.argv = ["main.py"]
-    if isinstance(main, str):
-        try:
-            main = compile(main, "main.py", "exec", dont_inherit=True, optimize=0)
-        except (SyntaxError, ValueError) as exc:
-            import traceback
-
-            traceback.print_exception(exc, limit=0)
-            sys.exit(1)
+    status = 0
     try:
+        if isinstance(main, str):
+            main = compile(main, "main.py", "exec", dont_inherit=True, optimize=0)
         exec(main, namespace)
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        status = _exit_status(exc.code)
     except BaseException as exc:
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
-        sys.exit(1)
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)  # not our frame
+        status = 1
+    _exit(status)
 
 
-def main():
-    with open(os.path.join(sys.argv[1], "spec.bin"), "rb") as f:
-        spec = marshal.load(f)
-    control = spec["control_fd"]
+def _exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
     try:
+        sys.stderr.write(f"{code}\n")
+    except BaseException:
+        pass
+    return 1
+
+
+def _exit(status):
+    """What interpreter shutdown does that matters here: threads, atexit, flush; then leave."""
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(status)
+
+
+def _report_setup_error(exc):
+    try:
+        os.write(3, (repr(("setup_error", f"{type(exc).__name__}: {exc}")) + "\n").encode())
+    finally:
+        os._exit(125)
+
+
+def _relay(pid):
+    """Wait for the PID namespace's init and leave with its status (signal included)."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
+
+
+def _spawned(workdir, fds, libc, ctypes):
+    """The forked child of the server: confine, then run the program. Never returns."""
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+        out, err, control = fds
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.dup2(control, 3)
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.closerange(4, 1 << 16)
+    except BaseException:
+        os._exit(125)
+    try:
+        with open(os.path.join(workdir, "spec.bin"), "rb") as f:
+            spec = marshal.load(f)
         if spec["cache_tag"] != sys.implementation.cache_tag:
             raise SetupError(f"sandbox python is {sys.implementation.cache_tag}, "
                              f"prefgen runs {spec['cache_tag']}")
         main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
-        info = _confine(spec)
+        if spec["mode"] != "plain":
+            uid, gid = os.getuid(), os.getgid()
+            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+            if spec["mode"] == "userns":
+                flags |= CLONE_NEWUSER
+            _check(ctypes, libc.unshare(flags), "unshare")
+            if spec["mode"] == "userns":
+                for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+                    with open(f"/proc/self/{name}", "w") as f:
+                        f.write(text)
+            _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+            pid = os.fork()
+            if pid:
+                _relay(pid)
+            libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
+        info = _confine(spec, libc, ctypes)
     except BaseException as exc:
-        os.write(control, (repr(("setup_error", f"{type(exc).__name__}: {exc}")) + "\n").encode())
-        os._exit(125)
-    os.dup2(control, 3)
-    if control != 3:
-        os.close(control)
+        _report_setup_error(exc)
     os.write(3, (repr(("ready", info)) + "\n").encode())
     if not spec["channel"]:
         os.close(3)
     _run(main_code, spec["globals"])
 
 
+def serve():
+    """The fork server loop (see the module docstring)."""
+    import select
+    import socket
+
+    libc, ctypes = _libc()
+    import resource  # noqa: F401 - loaded once here rather than in every child
+
+    sock = socket.socket(fileno=0)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    children = {}
+    while True:
+        readable, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+        while children:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            request = children.pop(pid, None)
+            sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
+        if sock not in readable:
+            continue
+        message, fds, _, _ = socket.recv_fds(sock, 65536, 3)
+        if not message:
+            for pid in children:  # prefgen is gone: so are its sandboxes
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            os._exit(0)
+        request, workdir = marshal.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            _spawned(workdir, fds, libc, ctypes)
+        for fd in fds:
+            os.close(fd)
+        children[pid] = request
+        sock.send(marshal.dumps(("started", request, pid)))
+
+
 if __name__ == "__main__":
-    main()
+    serve()

@@ -1,20 +1,24 @@
 """Run one Python program in a disposable, confined process: :func:`run_python`.
 
-Each call gets its own process group, a fresh temporary directory (removed afterwards), a
-scrubbed environment, stdin closed, ``python -I -S``, resource limits and, where the kernel
-allows, new mount, PID, network, IPC and UTS namespaces (via the ``unshare`` program). The
-program sees a private root file system (system and interpreter directories read-only, a
-size-capped tmpfs for ``/sandbox`` and ``/tmp``), no network, no other process, and runs as
-an unprivileged identity. When it ends (or at the wall-clock timeout, or when its output passes
-the output limit) the whole group is killed; leaving the PID namespace's init kills anything it
-spawned, daemons included.
+Each call gets its own session and process group, a fresh temporary directory (removed
+afterwards), a scrubbed environment, stdin closed, an isolated interpreter (``python -I -S``),
+resource limits and, where the kernel allows, new mount, PID, network, IPC and UTS namespaces
+(the ``unshare(2)`` system call). The program sees a private root file system (system and
+interpreter directories read-only, a size-capped tmpfs for ``/sandbox`` and ``/tmp``), no
+network, no other process, and runs as an unprivileged identity. When it ends -- or at the
+wall-clock timeout, or when its output passes the output limit -- its whole group is killed, and
+the end of its PID namespace's init takes everything it spawned along, daemons included.
+
+Processes come from a fork server (:mod:`prefgen.sandbox.child`) started once per prefgen
+process: forking a warm interpreter costs a few milliseconds where a new interpreter per
+execution costs tens.
 
 Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
-- ``namespaces``: started as root; the program runs as a random unprivileged uid/gid, so that
-  RLIMIT_NPROC (ignored for root) holds and counts only this sandbox's processes.
-- ``user-namespaces``: started as another user; ``unshare --user --map-root-user``, and the
-  program keeps no capability.
+- ``namespaces``: prefgen runs as root; the program runs as a random unprivileged uid/gid, so that
+  RLIMIT_NPROC (which the kernel ignores for root) holds, and counts this sandbox's processes only.
+- ``user-namespaces``: prefgen runs as another user; a user namespace maps it to root inside, and
+  the program keeps no capability.
 - ``plain``: neither works (e.g. a container without the rights). Limits, process group, scrubbed
   environment and a temporary working directory still apply, but there is no network or file
   system isolation: a warning is logged once per process and the reason is in every result's
@@ -23,6 +27,7 @@ Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
 from __future__ import annotations
 
+import itertools
 import logging
 import marshal
 import os
@@ -30,6 +35,7 @@ import random
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +54,8 @@ SYSTEM_BINDS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
                 "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/passwd",
                 "/etc/group", "/etc/nsswitch.conf", "/etc/hosts")
 SETUP_FAILED_EXIT = 125
+SCRUBBED_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                "HOME": "/sandbox", "TMPDIR": "/tmp"}
 _READ_CHUNK = 65536
 
 
@@ -120,19 +128,21 @@ def _candidate_modes() -> list[str]:
 
 def _probe(python: str) -> dict[str, Any]:
     reasons = []
+    probe = ("import errno, socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 0.5)\n"
+             "except OSError as e:\n    print('refused' if e.errno == errno.ECONNREFUSED else 'unreachable')\n"
+             "else:\n    print('connected')\n")
     for mode in _candidate_modes():
-        if mode != "plain" and not shutil.which("unshare"):
-            reasons.append("the unshare program (util-linux) is not installed")
-            continue
         info = {"mode": mode}
-        result = _execute("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9), 0.5)\n"
-                          "except OSError as e:\n    print(e.errno)\n", SandboxLimits(timeout_s=10),
-                          python, info, channel=False, files={}, program_globals={})
+        result = _execute(probe, SandboxLimits(timeout_s=10), python, info, channel=False, files={},
+                          program_globals={})
         if result.setup_error or result.exit_code != 0:
             reasons.append(f"{mode}: {result.setup_error or result.stderr.strip()[-300:]}")
             continue
         if mode == "plain":
             info["network"] = "not isolated: " + ("; ".join(reasons) or "no namespace support")
+        elif result.stdout.strip() != "unreachable":
+            reasons.append(f"{mode}: loopback still reachable inside the network namespace")
+            continue
         else:
             info["network"] = "isolated"
         return info
@@ -195,27 +205,23 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
         if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
             rng = random.SystemRandom()
             uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
-        read_fd, write_fd = os.pipe()
+        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals)
+        _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
+        if mode["mode"] == "plain":
+            _prepare_plain_workdir(workdir, files, uid, gid)
+        else:
+            os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
+        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
         try:
-            spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel,
-                         program_globals, write_fd)
-            _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
-            if mode["mode"] == "plain":
-                _prepare_plain_workdir(workdir, files, uid, gid)
-            else:
-                os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
-            command = _command(python, mode["mode"], workdir)
-            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                   "HOME": "/sandbox", "TMPDIR": "/tmp"}
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, pass_fds=(write_fd,), cwd=workdir, env=env,
-                                    start_new_session=True)
+            child = _forkserver(python).spawn(workdir, [w for _, w in pipes])
         finally:
-            os.close(write_fd)
+            for _, w in pipes:
+                os.close(w)
         try:
-            result = _supervise(proc, read_fd, limits)
+            result = _supervise(child, [r for r, _ in pipes], limits)
         finally:
-            os.close(read_fd)
+            for r, _ in pipes:
+                os.close(r)
         result.isolation = {**mode, **result.isolation}
         if uid is not None:
             result.isolation["uid"] = uid
@@ -226,7 +232,7 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals, control_fd):
+def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals):
     main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
     binds = list(SYSTEM_BINDS)
     prefix = os.path.dirname(os.path.dirname(python))
@@ -252,7 +258,6 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
         },
         "uid": uid,
         "gid": gid,
-        "control_fd": control_fd,
         "channel": channel,
         "cache_tag": sys.implementation.cache_tag,
         "main": main,
@@ -277,28 +282,14 @@ def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int 
             os.chown(path, uid, gid)
 
 
-def _command(python: str, mode: str, workdir: str) -> list[str]:
-    command = []
-    setpriv = shutil.which("setpriv")
-    if setpriv:
-        # If the thread that started the sandbox dies (prefgen killed), take the sandbox down.
-        command += [setpriv, "--pdeathsig", "KILL"]
-    if mode != "plain":
-        command += [shutil.which("unshare") or "unshare"]
-        if mode == "user-namespaces":
-            command += ["--user", "--map-root-user"]
-        command += ["--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
-    return command + [python, "-I", "-S", "-c", _BOOTSTRAP, workdir]
-
-
-def _supervise(proc: subprocess.Popen, control_fd: int, limits: SandboxLimits) -> ExecutionResult:
-    """Collect output until the program ends or must be killed; kill its group; reap it."""
+def _supervise(child: "_Child", fds: list[int], limits: SandboxLimits) -> ExecutionResult:
+    """Collect output until the program ends or must be killed; kill its group; wait for its end."""
     result = ExecutionResult()
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    buffers = {out_fd: bytearray(), err_fd: bytearray(), control_fd: bytearray()}
-    totals = dict.fromkeys(buffers, 0)
+    out_fd, err_fd, control_fd = fds
+    buffers = {fd: bytearray() for fd in fds}
+    totals = dict.fromkeys(fds, 0)
     sel = selectors.DefaultSelector()
-    for fd in buffers:
+    for fd in fds:
         sel.register(fd, selectors.EVENT_READ)
     started = time.monotonic()
     ready_at = exited_at = None
@@ -311,11 +302,11 @@ def _supervise(proc: subprocess.Popen, control_fd: int, limits: SandboxLimits) -
             if now >= deadline:
                 result.killed = "timeout" if ready_at else "setup_timeout"
                 break
-            if exited_at is None and _has_exited(proc.pid):
+            if exited_at is None and child.exited.is_set():
                 exited_at = now
             if exited_at is not None and now - exited_at > 0.2:
                 break  # something outside a PID namespace still holds the pipes
-            wait = min(deadline - now, 0.05 if exited_at is not None else 1.0)
+            wait = min(deadline - now, 0.05 if exited_at is not None else 0.5)
             for key, _ in sel.select(timeout=max(wait, 0)):
                 data = os.read(key.fd, _READ_CHUNK)
                 if not data:
@@ -331,15 +322,15 @@ def _supervise(proc: subprocess.Popen, control_fd: int, limits: SandboxLimits) -
                 break
     finally:
         sel.close()
-        _kill_group(proc.pid)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        proc.stdout.close()
-        proc.stderr.close()
+        child.kill()
+        child.exited.wait(30)
     ended = time.monotonic()
     result.duration_s = round(ended - (ready_at or ended), 4)
-    result.cpu_s = round(usage.ru_utime + usage.ru_stime, 4)
-    if os.WIFEXITED(status):
+    result.cpu_s = round(child.cpu_s, 4)
+    status = child.status
+    if status is None:
+        result.setup_error = "the sandbox fork server stopped"
+    elif os.WIFEXITED(status):
         result.exit_code = os.WEXITSTATUS(status)
     elif os.WIFSIGNALED(status):
         result.signal = os.WTERMSIG(status)
@@ -348,24 +339,106 @@ def _supervise(proc: subprocess.Popen, control_fd: int, limits: SandboxLimits) -
     result.stdout = bytes(buffers[out_fd]).decode("utf-8", "replace")
     result.stderr = bytes(buffers[err_fd]).decode("utf-8", "replace")
     result.stdout_bytes, result.stderr_bytes = totals[out_fd], totals[err_fd]
-    _parse_control(buffers[control_fd], result)
+    if result.setup_error is None:
+        _parse_control(buffers[control_fd], result)
     return result
 
 
-def _has_exited(pid: int) -> bool:
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return True
-    return info is not None
+# --- the fork server -------------------------------------------------------------------------
+
+class _Child:
+    """One sandboxed process as the fork server reports it."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.started = threading.Event()
+        self.exited = threading.Event()
+        self.status: int | None = None
+        self.cpu_s = 0.0
+
+    def kill(self) -> None:
+        """Kill its process group (its session's, set up by the child itself)."""
+        if self.exited.is_set():
+            return
+        self.started.wait(30)
+        if self.pid is not None and not self.exited.is_set():
+            try:
+                # Not reaped before the server says so: the group id is still this child's.
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
-def _kill_group(pgid: int) -> None:
-    """Kill the sandbox's process group. The group leader is not reaped yet, so the id is ours."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+class _Forkserver:
+    """Client of one fork server process (see :mod:`prefgen.sandbox.child`)."""
+
+    def __init__(self, python: str):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP], stdin=theirs,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            cwd="/", env=SCRUBBED_ENV, start_new_session=True)
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.pid = os.getpid()
+        self.alive = True
+        self._send_lock = threading.Lock()
+        self._children: dict[int, _Child] = {}
+        self._ids = itertools.count()
+        threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
+
+    def spawn(self, workdir: str, fds: list[int]) -> _Child:
+        child = _Child()
+        request = next(self._ids)
+        with self._send_lock:
+            self._children[request] = child
+            try:
+                socket.send_fds(self.sock, [marshal.dumps((request, workdir))], fds)
+            except OSError:
+                self._children.pop(request, None)
+                self.alive = False
+                child.started.set()
+                child.exited.set()
+        return child
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.sock.recv(4096)
+            except OSError:
+                message = b""
+            if not message:
+                break
+            kind, request, *rest = marshal.loads(message)
+            child = self._children.get(request)
+            if child is None:
+                continue
+            if kind == "started":
+                child.pid = rest[0]
+                child.started.set()
+            elif kind == "exited":
+                child.status, child.cpu_s = rest
+                self._children.pop(request, None)
+                child.started.set()
+                child.exited.set()
+        self.alive = False
+        for child in list(self._children.values()):
+            child.started.set()
+            child.exited.set()
+
+
+_servers: dict[str, _Forkserver] = {}
+_servers_lock = threading.Lock()
+
+
+def _forkserver(python: str) -> _Forkserver:
+    """The fork server for ``python``, (re)started when missing, dead, or inherited by a fork."""
+    with _servers_lock:
+        server = _servers.get(python)
+        if server is None or not server.alive or server.pid != os.getpid():
+            server = _servers[python] = _Forkserver(python)
+        return server
 
 
 def _kill_uid(uid: int) -> None:
