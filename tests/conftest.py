@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny local Llama, one Ray runtime and one vLLM engine per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Built models and indexes are cached between sessions under .pytest_cache (empty on a fresh clone).
+os.environ.setdefault("PREFGEN_CACHE_DIR", str(ROOT / ".pytest_cache" / "prefgen-cache"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TINY_TEXTS = [
+    f"The {animal} number {i} runs over the {place} while the {other} sleeps quietly."
+    for i, (animal, place, other) in enumerate(
+        [("fox", "hill", "dog"), ("cat", "field", "owl"), ("horse", "bridge", "cow")] * 60
+    )
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A randomly initialised 2-layer Llama (head_dim 64) with a BPE tokenizer trained here."""
+    from prefgen.demo.tiny_model import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"), TINY_TEXTS, vocab_size=512)
+
+
+@pytest.fixture(scope="session")
+def ray_runtime():
+    """Ray, started once for the session (2 CPUs, as on CI)."""
+    from prefgen.config import RayConfig
+    from prefgen.executors.ray_runtime import ensure_ray, shutdown_ray
+
+    ensure_ray(RayConfig(num_cpus=2))
+    yield
+    shutdown_ray()
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
+    return path
+
+
+def pipeline_dict(tmp_path: Path, model: Path | str, source: Path | str, **sections: Any) -> dict[str, Any]:
+    """A pipeline config as the YAML would give it; sections override the defaults."""
+    config = {
+        "name": "test",
+        "model": {"path": str(model), "max_model_len": 512},
+        "prompts": {"source": str(source)},
+        "generate": {"n": 4, "max_tokens": 24, "temperature": 1.0, "shard_size": 8, "seed": 0},
+        "reward": {"name": "length", "target_chars": 40},
+        "pairing": {"strategy": "best_worst", "min_margin": 0.05},
+        "output": {"dir": str(tmp_path / "out")},
+        "ray": {"num_cpus": 2},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    return config
+
+
+def make_config(tmp_path: Path, model, source, **sections):
+    from prefgen.config import PipelineConfig
+
+    return PipelineConfig.model_validate(pipeline_dict(tmp_path, model, source, **sections))

@@ -1,0 +1,136 @@
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from prefgen.cli import app
+from prefgen.config import ConfigError, load_config
+
+from conftest import ROOT
+
+runner = CliRunner()
+
+BROKEN = """
+name: broken
+model: {path: some/model, max_model_len: -5}
+prompts: {source: prompts.jsonl, colour: blue}
+generate: {temperature: -1, n: 0}
+reward: {name: lenght}
+pairing: {strategy: best_of_all}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pipelines").rglob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_pipeline_validates(path):
+    config = load_config(path)
+    assert config.name
+
+
+def test_shipped_pipelines_exist():
+    assert list((ROOT / "pipelines").rglob("*.yaml"))
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, BROKEN))
+    problems = "\n".join(info.value.problems)
+    assert "generate.temperature: Input should be greater than or equal to 0, got -1" in problems
+    assert "generate.n:" in problems
+    assert "model.max_model_len:" in problems
+    assert "prompts.colour: unknown key" in problems
+    assert "pairing.strategy:" in problems
+    assert "reward.name: unknown reward 'lenght'. Did you mean: length?" in problems
+    assert len(info.value.problems) == 6
+
+
+def test_validate_command_lists_errors_and_exits_2(tmp_path):
+    result = runner.invoke(app, ["validate", str(write(tmp_path, BROKEN))])
+    assert result.exit_code == 2
+    assert "generate.temperature" in result.output and "prompts.colour" in result.output
+
+
+def test_overrides_and_environment_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMPTS_FILE", "from-env.jsonl")
+    text = "name: t\nmodel: {path: m}\nprompts: {source: '${PROMPTS_FILE}'}\nreward: {name: length}\n"
+    config = load_config(write(tmp_path, text), ["generate.n=8", "model.path=/models/x", "pairing.min_margin=0.3"])
+    assert config.generate.n == 8
+    assert config.model.path == "/models/x"
+    assert config.pairing.min_margin == 0.3
+    assert config.prompts.source == "from-env.jsonl"
+
+
+def test_unset_environment_variable_is_a_problem(tmp_path):
+    text = "name: t\nmodel: {path: '${NO_SUCH_VARIABLE_X}'}\nprompts: {source: p}\nreward: {name: length}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert info.value.problems == ["model.path: environment variable ${NO_SUCH_VARIABLE_X} is not set"]
+
+
+def test_environment_default_is_used(tmp_path):
+    text = "name: t\nmodel: {path: '${NO_SUCH_VARIABLE_X:-fallback}'}\nprompts: {source: p}\nreward: {name: length}\n"
+    assert load_config(write(tmp_path, text)).model.path == "fallback"
+
+
+def test_reward_params_are_validated(tmp_path):
+    text = "name: t\nmodel: {path: m}\nprompts: {source: p}\nreward: {name: length, target_chars: 0, colour: 1}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    joined = "\n".join(info.value.problems)
+    assert "reward.target_chars: Input should be greater than 0" in joined
+    assert "reward.colour: unknown key" in joined
+
+
+def test_bad_override_syntax(tmp_path):
+    text = "name: t\nmodel: {path: m}\nprompts: {source: p}\nreward: {name: length}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), ["generate.n"])
+    assert "expected key=value" in info.value.problems[0]
+
+
+def test_missing_model_fails_before_work_with_one_line(tmp_path):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "hi"}\n')
+    text = yaml.safe_dump(
+        {
+            "name": "t",
+            "model": {"path": str(tmp_path / "no-model")},
+            "prompts": {"source": str(prompts)},
+            "reward": {"name": "length"},
+            "output": {"dir": str(tmp_path / "out")},
+        }
+    )
+    result = runner.invoke(app, ["run", str(write(tmp_path, text))])
+    assert result.exit_code == 2
+    assert "model.path: no model directory at" in result.output
+    assert not (tmp_path / "out" / "t" / "work" / "generate").exists() or not any(
+        (tmp_path / "out" / "t" / "work" / "generate").iterdir()
+    )
+
+
+def test_missing_prompts_file_names_the_key(tmp_path):
+    text = yaml.safe_dump(
+        {
+            "name": "t",
+            "model": {"path": str(tmp_path)},
+            "prompts": {"source": str(tmp_path / "nope.jsonl")},
+            "reward": {"name": "length"},
+            "output": {"dir": str(tmp_path / "out")},
+        }
+    )
+    result = runner.invoke(app, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code == 2
+    assert "prompts.source: no such file or directory" in result.output
+
+
+def test_help_lists_commands_and_exit_codes():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for word in ("run", "validate", "status", "schema", "inspect", "nothing new"):
+        assert word in result.output
