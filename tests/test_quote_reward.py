@@ -1,0 +1,300 @@
+"""The quote reward: exact QUIP against a brute-force scan, worked examples, quotes, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from prefgen.corpus.build import build_index
+from prefgen.corpus.index import CorpusIndex
+from prefgen.corpus.normalise import normalise
+from prefgen.corpus.quip import QuipScorer
+from prefgen.records import Candidate, Prompt
+from prefgen.rewards import build_reward
+
+# Lower-case words, some multi-byte (2, 3 and 4 bytes in UTF-8). The corpus has no digits and no
+# upper-case letters, so FILLER below can never be part of a found window.
+WORDS = (
+    "the of and to a in is that for it as was with be by on not this are or from at which an "
+    "suffix array index corpus quote window search match byte text document "
+    "café naïve déjà vu 日本語 文字 emoji 🙂 ünïcödé"
+).split()
+FILLER = "QX7 ZJ9 K#4 %W2 "
+SEPARATOR = "\udfff"  # joins documents for the brute force; never in a normalised corpus
+
+
+def make_docs(count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(count):
+        lines = []
+        for _ in range(rng.randint(1, 6)):
+            indent = " " * rng.choice([0, 0, 4, 8])
+            lines.append(indent + " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 25))))
+        docs.append({"id": f"mod.fn{i}", "title": f"Title {i}", "text": "\n".join(lines) + rng.choice(["", "\n\n", "  "])})
+    return docs
+
+
+DOCS = make_docs(250, seed=11)
+_RNG = random.Random(5)
+LONG_DOC = {"id": "long.doc", "text": " ".join(_RNG.choice(WORDS) for _ in range(600))}
+ALL_DOCS = DOCS + [LONG_DOC]
+NORMALISED = [normalise(doc["text"]) for doc in ALL_DOCS]
+JOINED = SEPARATOR.join(NORMALISED)
+
+
+def brute_hits(text: str, n: int) -> np.ndarray:
+    """Found or not for every window, by scanning the corpus (the definition of QUIP)."""
+    text = normalise(text)
+    return np.array([text[i : i + n] in JOINED for i in range(len(text) - n + 1)], dtype=bool)
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("quote") / "index"
+    build_index(ALL_DOCS, directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def scorer(index_dir):
+    return QuipScorer([CorpusIndex(index_dir)], n=25)
+
+
+def reformat(text: str, rng: random.Random) -> str:
+    """The same words with other whitespace: what normalisation must see through."""
+    out = []
+    for char in text:
+        if char == " " and rng.random() < 0.2:
+            out.append(rng.choice(["  ", "\t", " \u00a0", "\u3000"]))
+        elif char == "\n" and rng.random() < 0.5:
+            out.append(rng.choice(["\n\n", "\r\n", "\n      ", "  \n\t"]))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def random_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for k in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 7)):
+            kind = rng.random()
+            if kind < 0.4:  # a quote of any length, cut anywhere (even inside a word)
+                doc = rng.choice(NORMALISED)
+                start = rng.randrange(len(doc))
+                parts.append(doc[start : start + rng.randint(3, 220)])
+            elif kind < 0.55:  # across two documents that are adjacent in the index
+                d = rng.randrange(len(NORMALISED) - 1)
+                parts.append(NORMALISED[d][-rng.randint(5, 60) :] + " " + NORMALISED[d + 1][: rng.randint(5, 60)])
+            elif kind < 0.85:  # new text from the corpus vocabulary: many short partial matches
+                parts.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12))))
+            else:
+                parts.append(FILLER * rng.randint(1, 3))
+        text = rng.choice([" ", "", "\n"]).join(parts)
+        if k % 5 == 0:
+            text = reformat(text, rng)
+        if k % 17 == 0:  # control characters and lone surrogates: scored, never a crash
+            position = rng.randrange(len(text) + 1)
+            text = text[:position] + rng.choice(["\x00", "\x07", "\ud800", "\x1b[0m", "\udc80x"]) + text[position:]
+        texts.append(text)
+    return texts
+
+
+# --- exactness -------------------------------------------------------------------------------------
+def test_window_hits_equal_a_brute_force_scan(scorer):
+    texts = random_texts(400, seed=1)
+    hits = scorer.window_hits(texts)
+    assert sum(h.size for h in hits) > 20_000 and 0.2 < np.mean(np.concatenate(hits)) < 0.8
+    for text, found in zip(texts, hits):
+        assert np.array_equal(found, brute_hits(text, 25)), text
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 40])
+def test_exact_for_other_window_lengths(index_dir, n):
+    scorer = QuipScorer([CorpusIndex(index_dir)], n=n)
+    texts = random_texts(60, seed=n)
+    for text, found in zip(texts, scorer.window_hits(texts)):
+        assert np.array_equal(found, brute_hits(text, n)), text
+
+
+def test_several_indexes_count_a_window_held_by_any(tmp_path):
+    build_index(ALL_DOCS[::2], tmp_path / "even")
+    build_index(ALL_DOCS[1::2], tmp_path / "odd")
+    scorer = QuipScorer([CorpusIndex(tmp_path / "even"), CorpusIndex(tmp_path / "odd")], n=25)
+    texts = random_texts(120, seed=7)
+    for text, result, found in zip(texts, scorer.score(texts), scorer.window_hits(texts)):
+        expected = brute_hits(text, 25)
+        assert np.array_equal(found, expected)
+        if result.score is not None:
+            assert result.windows_found == expected.sum()
+            for quote in result.quotes:  # each quote's source is in the index it names
+                index = scorer.indexes[quote.source["index"]]
+                doc = index.document_text(quote.source["doc"])
+                assert doc[quote.source["offset"] :].startswith(quote.text)
+
+
+def test_a_quote_across_two_documents_is_not_one_quote(scorer):
+    first, second = NORMALISED[40], NORMALISED[41]  # adjacent in the index, separated by one byte
+    assert len(first) >= 30 and len(second) >= 30
+    text = first[-30:] + second[:30]
+    result = scorer.score([text])[0]
+    assert result.windows_found == brute_hits(text, 25).sum()
+    assert result.windows_found < result.windows_total
+    assert all(q.end - q.start < 60 for q in result.quotes)
+
+
+def test_whitespace_differences_never_hide_a_quote(scorer):
+    quote = NORMALISED[-1][100:400]
+    rng = random.Random(2)
+    variants = [quote, reformat(quote, rng), "   " + quote.replace(" ", "\n    ", 3) + "\n\n", quote.replace(" ", "\t")]
+    scores = [result.score for result in scorer.score(variants)]
+    assert scores[0] == 1.0 and scores[1] == 1.0
+    # Line breaks are kept (as one "\n"), so turning spaces into them is a real change...
+    assert scores[2] < 1.0
+    # ...but tabs collapse to the space the corpus has.
+    assert scores[3] == 1.0
+
+
+# --- the published worked examples' window counts ---------------------------------------------------
+def quote_then_filler(quote_chars: int, total_chars: int) -> str:
+    quote = NORMALISED[-1][:quote_chars]
+    filler = (FILLER * 40)[: total_chars - quote_chars]
+    return quote + filler
+
+
+@pytest.mark.parametrize(
+    "text_builder, found, total, score",
+    [
+        (lambda: NORMALISED[-1][:234], 210, 210, 1.0),
+        (lambda: (FILLER * 20)[:154], 0, 130, 0.0),
+        (lambda: quote_then_filler(64, 129), 40, 105, 0.381),
+        (lambda: quote_then_filler(35, 94), 11, 70, 0.157),
+    ],
+)
+def test_worked_examples_window_counts(scorer, text_builder, found, total, score):
+    text = text_builder()
+    assert len(normalise(text)) == total + 24  # denominator = normalised length - 24
+    result = scorer.score([text])[0]
+    assert (result.windows_found, result.windows_total) == (found, total)
+    assert round(result.score, 3) == score
+    assert brute_hits(text, 25).sum() == found
+
+
+# --- quotes ----------------------------------------------------------------------------------------------
+def test_quotes_cover_exactly_the_quoted_characters_and_name_their_source(scorer, index_dir):
+    index = CorpusIndex(index_dir)
+    texts = random_texts(150, seed=3)
+    for text, result in zip(texts, scorer.score(texts)):
+        normal = normalise(text)
+        if result.score is None:
+            assert len(normal) < 25 and result.reason.startswith("too short")
+            continue
+        found = brute_hits(text, 25)
+        quoted = np.zeros(len(normal), dtype=bool)
+        for i in np.flatnonzero(found):
+            quoted[i : i + 25] = True
+        covered = np.zeros(len(normal), dtype=bool)
+        for quote in result.quotes:
+            assert quote.text == normal[quote.start : quote.end] and quote.end - quote.start >= 25
+            assert quote.end == len(normal) or normal[quote.start : quote.end + 1] not in JOINED  # right-maximal
+            source = quote.source
+            assert index.document_text(source["doc"])[source["offset"] :].startswith(quote.text)
+            assert source["id"] == ALL_DOCS[source["doc"]]["id"]
+            covered[quote.start : quote.end] = True
+        assert np.array_equal(covered, quoted)
+        assert result.longest_quote == max((q.end - q.start for q in result.quotes), default=0)
+
+
+def test_long_quotes_need_few_searches(index_dir):
+    scorer = QuipScorer([CorpusIndex(index_dir)], n=25)
+    text = NORMALISED[-1][:3000]
+    result = scorer.score([text], with_quotes=False)[0]
+    assert result.score == 1.0
+    # Monotone matching statistics: a long quote is settled by a handful of searches, not 3,000.
+    assert scorer.stats.searches < result.windows_total / 8
+
+
+# --- the reward -------------------------------------------------------------------------------------------
+def items(*texts):
+    prompt = Prompt(id="p", prompt="What does it do?")
+    return [(prompt, Candidate(id=str(i), prompt_id="p", sample_index=i, text=t)) for i, t in enumerate(texts)]
+
+
+def test_reward_scores_with_details(index_dir):
+    reward = build_reward("quote", {"index": str(index_dir)})
+    assert reward.check() == []
+    quote = NORMALISED[-1][:120].strip()
+    results = reward.score_safely(items("As documented: " + quote, "tiny", "bad \ud800\x00 input " + quote))
+    first, short, odd = results
+    assert 0 < first.score < 1 and first.reason is None
+    assert first.details["windows_total"] == len("As documented: " + quote) - 24
+    assert first.details["longest_quote"] >= len(quote)
+    assert first.details["quotes"][-1]["source"]["id"] == "long.doc"
+    json.dumps(first.details)  # JSON-serialisable
+    assert short.score is None and "too short" in short.reason and short.details["windows_total"] == 0
+    assert odd.score is not None and odd.details["windows_found"] == brute_hits("bad \ud800\x00 input " + quote, 25).sum()
+    assert "corpus fingerprint" in reward.describe([])
+
+
+def test_reward_check_names_the_config_key(index_dir, tmp_path):
+    missing = build_reward("quote", {"index": str(tmp_path / "nowhere")})
+    [problem] = missing.check()
+    assert problem.startswith("reward.index: no index at") and "prefgen index build" in problem
+    broken = tmp_path / "broken"
+    shutil.copytree(index_dir, broken)
+    (broken / "table.0").write_bytes(b"\x00" * 10)
+    [problem] = build_reward("quote", {"index": [str(index_dir), str(broken)]}).check()
+    assert problem.startswith("reward.index:") and "table.0" in problem
+
+
+def test_corpus_fingerprint_claims_are_checked(index_dir, tmp_path):
+    actual = CorpusIndex(index_dir).corpus_fingerprint
+    assert build_reward("quote", {"index": str(index_dir), "corpus_fingerprint": actual[:12]}).check() == []
+    wrong = build_reward("quote", {"index": str(index_dir), "corpus_fingerprint": "0123456789abcdef"})
+    [problem] = wrong.check()
+    assert problem.startswith("reward.corpus_fingerprint:") and "different corpus" in problem
+    with pytest.raises(ValueError, match="different corpus"):
+        wrong.setup()
+    identity = build_reward("quote", {"index": str(index_dir)}).index_identities()[0]
+    assert identity["corpus_fingerprint"] == actual and identity["documents"] == len(ALL_DOCS)
+
+
+def test_reward_fingerprint_follows_index_content_not_its_path(index_dir, tmp_path):
+    base = build_reward("quote", {"index": str(index_dir)}).fingerprint()
+    moved = tmp_path / "moved"
+    shutil.copytree(index_dir, moved)
+    assert build_reward("quote", {"index": str(moved)}).fingerprint() == base
+    assert build_reward("quote", {"index": str(index_dir), "n": 20}).fingerprint() != base
+    build_index(ALL_DOCS[:-1], tmp_path / "other")
+    assert build_reward("quote", {"index": str(tmp_path / "other")}).fingerprint() != base
+
+
+def test_params_are_validated():
+    with pytest.raises(ValidationError):
+        build_reward("quote", {"index": "demo", "window": 25})
+    with pytest.raises(ValidationError):
+        build_reward("quote", {"index": []})
+    with pytest.raises(ValidationError):
+        build_reward("quote", {"index": "demo", "n": 0})
+
+
+def test_demo_index_scores_a_docstring_quote():
+    from prefgen.corpus.demo import demo_index_dir
+    from prefgen.demo.stdlib_corpus import iter_docstrings
+
+    reward = build_reward("quote", {"index": "demo"})
+    assert reward.check() == []
+    doc = next(d for d in iter_docstrings() if len(normalise(d["text"])) > 80)
+    [result] = reward.score_safely(items(doc["text"]))
+    assert result.score == 1.0
+    [quote] = result.details["quotes"]
+    assert quote["length"] == len(normalise(doc["text"]))
+    source = quote["source"]
+    assert CorpusIndex(demo_index_dir()).document_text(source["doc"])[source["offset"] :].startswith(quote["text"])
