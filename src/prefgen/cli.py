@@ -184,6 +184,10 @@ def inspect(
         Console().print_json(json.dumps(row, default=str)[:4000])
 
 
+from prefgen.corpus.cli import index_app  # noqa: E402  (light: typer and rich only)
+
+app.add_typer(index_app, name="index")
+
 demo_app = typer.Typer(help="The embedded demo: stdlib docstring corpus, prompts and a small policy.")
 app.add_typer(demo_app, name="demo")
 
