@@ -35,6 +35,7 @@ MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+PR_SET_CHILD_SUBREAPER = 36
 # statvfs flag -> mount flag; a remount inside a user namespace must keep the locked ones.
 STATVFS_TO_MS = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC),
                  (1024, MS_NOATIME), (2048, MS_NODIRATIME), (4096, MS_RELATIME))
@@ -48,6 +49,10 @@ MS_PRIVATE = 1 << 18
 
 class SetupError(Exception):
     pass
+
+
+class _Relay(BaseException):
+    """Raised in the forking parent: leave the set-up block to become the relay."""
 
 
 def _libc():
@@ -259,11 +264,18 @@ def _report_setup_error(exc):
 
 
 def _relay(pid):
-    """Wait for the PID namespace's init and leave with its status (signal included)."""
+    """Wait for the PID namespace's init and leave with its status (signal included).
+
+    SIGTERM (from prefgen, at a timeout) kills the init; the kernel then kills and reaps
+    everything else in its namespace before the init can be reaped here, so that when this
+    process is gone, the whole sandbox is.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 
@@ -304,9 +316,13 @@ def _spawned(workdir, fds, libc, ctypes):
             _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
             pid = os.fork()
             if pid:
-                _relay(pid)
+                relay = pid
+                raise _Relay()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
         info = _confine(spec, libc, ctypes)
+    except _Relay:
+        _relay(relay)
     except BaseException as exc:
         _report_setup_error(exc)
     os.write(3, (repr(("ready", info)) + "\n").encode())
@@ -324,6 +340,8 @@ def serve():
     import resource  # noqa: F401 - loaded once here rather than in every child
 
     sock = socket.socket(fileno=0)
+    # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)

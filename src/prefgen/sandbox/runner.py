@@ -218,7 +218,7 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
             for _, w in pipes:
                 os.close(w)
         try:
-            result = _supervise(child, [r for r, _ in pipes], limits)
+            result = _supervise(child, [r for r, _ in pipes], limits, relay=mode["mode"] != "plain")
         finally:
             for r, _ in pipes:
                 os.close(r)
@@ -282,7 +282,7 @@ def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int 
             os.chown(path, uid, gid)
 
 
-def _supervise(child: "_Child", fds: list[int], limits: SandboxLimits) -> ExecutionResult:
+def _supervise(child: "_Child", fds: list[int], limits: SandboxLimits, relay: bool) -> ExecutionResult:
     """Collect output until the program ends or must be killed; kill its group; wait for its end."""
     result = ExecutionResult()
     out_fd, err_fd, control_fd = fds
@@ -322,7 +322,7 @@ def _supervise(child: "_Child", fds: list[int], limits: SandboxLimits) -> Execut
                 break
     finally:
         sel.close()
-        child.kill()
+        child.kill(relay)
         child.exited.wait(30)
     ended = time.monotonic()
     result.duration_s = round(ended - (ready_at or ended), 4)
@@ -356,14 +356,27 @@ class _Child:
         self.status: int | None = None
         self.cpu_s = 0.0
 
-    def kill(self) -> None:
-        """Kill its process group (its session's, set up by the child itself)."""
+    def kill(self, relay: bool) -> None:
+        """End the sandbox: through its relay process if it has one, else by killing its group.
+
+        The relay (namespace modes) kills the PID namespace's init and reaps it, so that nothing
+        of the sandbox is left when it exits; the group kill is the fallback.
+        """
         if self.exited.is_set():
             return
         self.started.wait(30)
-        if self.pid is not None and not self.exited.is_set():
+        if self.pid is None:
+            return
+        # Not reaped before the server says so: the pid and group id are still this child's.
+        if relay and not self.exited.is_set():
             try:
-                # Not reaped before the server says so: the group id is still this child's.
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            if self.exited.wait(2):
+                return
+        if not self.exited.is_set():
+            try:
                 os.killpg(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
