@@ -140,13 +140,23 @@ class SuffixSearcher:
 
     def _bucket_table(self) -> np.ndarray:
         """``table[k]``: rank of the first suffix >= the two bytes ``k``; ``table[65536]`` = size."""
+        # A suffix's first two bytes as one number that sorts like the bytes; a one-byte suffix
+        # (the last byte of the text) sorts before every two-byte string that starts with it.
+        def code(positions: np.ndarray) -> np.ndarray:
+            first = self.text[positions].astype(np.int64)
+            has_second = positions + 1 < self.size
+            second = self.text[np.minimum(positions + 1, self.size - 1)].astype(np.int64) + 1
+            return first * 257 + np.where(has_second, second, 0)
+
         keys = np.arange(65536, dtype=np.int64)
-        buffer = np.zeros(2 * 65536 + BLOCK, dtype=np.uint8)
-        buffer[0 : 2 * 65536 : 2] = keys >> 8
-        buffer[1 : 2 * 65536 : 2] = keys & 255
-        starts = 2 * keys
-        lengths = np.full(65536, 2, dtype=np.int64)
+        wanted = (keys >> 8) * 257 + (keys & 255) + 1
         lo = np.zeros(65536, dtype=np.int64)
         hi = np.full(65536, self.size, dtype=np.int64)
-        lo, *_ = self._lower_bound(buffer, starts, lengths, lo, hi, np.zeros(65536, dtype=np.int64))
+        active = np.flatnonzero(lo < hi)
+        while active.size:
+            mid = (lo[active] + hi[active]) >> 1
+            less = code(self.index.suffix_positions(mid)) < wanted[active]
+            lo[active] = np.where(less, mid + 1, lo[active])
+            hi[active] = np.where(less, hi[active], mid)
+            active = active[lo[active] < hi[active]]
         return np.append(lo, self.size)

@@ -61,6 +61,13 @@ class QuoteReward(Reward):
         super().__init__(params, **kwargs)
         self._scorer = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The scorer holds memory maps; a copy sent to another process loads its own in setup().
+        state = dict(self.__dict__)
+        state["_scorer"] = None
+        state["_ready"] = False
+        return state
+
     # --- configuration ---------------------------------------------------------------------------
     @property
     def index_specs(self) -> list[str]:
