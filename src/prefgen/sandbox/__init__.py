@@ -7,7 +7,13 @@
 """
 
 from prefgen.sandbox.runner import ExecutionResult, SandboxLimits, isolation, run_python
-from prefgen.sandbox.testing import ProblemError, TestOutcome, TestProgram, build_test_program, run_test_program
+from prefgen.sandbox.testing import (
+           ProblemError,
+           TestOutcome,
+           TestProgram,
+           build_test_program,
+           run_test_program,
+)
 
 __all__ = ["ExecutionResult", "ProblemError", "SandboxLimits", "TestOutcome", "TestProgram",
            "build_test_program", "isolation", "run_python", "run_test_program"]

@@ -7,11 +7,11 @@ it forks a child that:
 
 1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec
    (``marshal``: the program and its limits);
-2. in the namespace modes, ``unshare``\s new mount, PID, network, IPC and UTS namespaces (and a
+2. in the namespace modes, calls ``unshare(2)`` for new mount, PID, network, IPC and UTS namespaces (and a
    user namespace when not root) and forks the PID namespace's init, which builds a private root
    -- a size-capped tmpfs with read-only binds of the system and interpreter directories, a few
    device nodes, a fresh ``/proc``, ``/tmp`` and the working directory ``/sandbox`` -- and
-   ``pivot_root``\s into it so that nothing else of the host is reachable;
+   moves into it with ``pivot_root`` so that nothing else of the host is reachable;
 3. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
 4. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
    uid/gid (when started as root) or an empty capability set (user-namespace mode), and

@@ -266,9 +266,10 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
 
 
 def _write_private(path: str, data: bytes) -> None:
-    with open(path, "wb") as f:
+    """The spec is read by the sandbox before it drops privileges: no one else needs it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
-    os.chmod(path, 0o644 if os.geteuid() != 0 else 0o600)
 
 
 def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int | None) -> None:
@@ -282,7 +283,7 @@ def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int 
             os.chown(path, uid, gid)
 
 
-def _supervise(child: "_Child", fds: list[int], limits: SandboxLimits, relay: bool) -> ExecutionResult:
+def _supervise(child: _Child, fds: list[int], limits: SandboxLimits, relay: bool) -> ExecutionResult:
     """Collect output until the program ends or must be killed; kill its group; wait for its end."""
     result = ExecutionResult()
     out_fd, err_fd, control_fd = fds
