@@ -1,0 +1,111 @@
+"""Built-in prompt source ``builtin:stdlib_docs``: questions about standard-library objects.
+
+Each row asks what one public class, function or method does, in the one plain-text format the
+demo policy (``prefgen.demo.policy``) is trained on::
+
+    Question: What does `json.dumps` do?
+    Answer:
+
+The object's docstring, which is also a document of the demo's trusted corpus
+(``prefgen.demo.stdlib_corpus``), is the reference answer, so an answer can be quoted verbatim.
+
+The held-out split is chosen by hashing the object's name, never by position or a random draw:
+the same object is in the same split for every ``limit``, ``seed`` and Python version, and raising
+``heldout_fraction`` only moves objects from train to held-out. The demo policy learns the
+question-answer pairs of the train split at the default fraction (0.1) only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from prefgen.demo.stdlib_corpus import DEFAULT_MIN_CHARS, iter_docstrings
+
+PROMPT_TEMPLATE = "Question: What does `{name}` do?\nAnswer:"
+# Docstrings of a moderate length: long enough that most 25-character windows are prose rather
+# than boilerplate, short enough that an answer of ~128 tokens can cover a good part of one.
+DEFAULT_MIN_REFERENCE_CHARS = 120
+DEFAULT_MAX_REFERENCE_CHARS = 1200
+QUESTION_KINDS = ("class", "function", "method")
+DEFAULT_HELDOUT_FRACTION = 0.1
+
+
+def display_name(object_id: str) -> str:
+    """How a question names an object: ``str.join``, not ``builtins.str.join``."""
+    return object_id.removeprefix("builtins.")
+
+
+def question_prompt(object_id: str) -> str:
+    """The prompt asking what the object does (without the answer)."""
+    return PROMPT_TEMPLATE.format(name=display_name(object_id))
+
+
+def answered_text(object_id: str, reference: str) -> str:
+    """Prompt plus reference answer: the text the demo policy is trained on for this object."""
+    return f"{question_prompt(object_id)} {reference}"
+
+
+def unit_hash(text: str, salt: str = "") -> float:
+    """A number in [0, 1) that depends only on ``salt`` and ``text``."""
+    digest = hashlib.sha256(f"{salt}\x00{text}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def split_of(object_id: str, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION) -> str:
+    """``"heldout"`` for a fixed, name-determined share of objects, else ``"train"``."""
+    return "heldout" if unit_hash(object_id, "split") < heldout_fraction else "train"
+
+
+def question_documents(
+    min_reference_chars: int = DEFAULT_MIN_REFERENCE_CHARS,
+    max_reference_chars: int = DEFAULT_MAX_REFERENCE_CHARS,
+    kinds: tuple[str, ...] = QUESTION_KINDS,
+) -> list[dict]:
+    """Corpus documents worth a question: public classes and routines of moderate length.
+
+    Deprecated objects are left out (their docstrings mostly point elsewhere). Sorted by id.
+    """
+    documents = []
+    for doc in iter_docstrings(min_chars=DEFAULT_MIN_CHARS):
+        text = doc["text"]
+        if doc["kind"] not in kinds or not min_reference_chars <= len(text) <= max_reference_chars:
+            continue
+        if "deprecated" in text[:200].lower():
+            continue
+        documents.append(doc)
+    return documents
+
+
+def load_rows(
+    limit: int | None = None,
+    heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
+    seed: int = 0,
+    **options: Any,
+) -> list[dict]:
+    """Question rows ``{"prompt", "task": {"object", "reference"}, "source", "split"}``.
+
+    Rows come in an order shuffled by hashing each name with ``seed``, so ``limit`` takes a
+    spread of modules rather than the alphabetically first ones, and a larger limit extends a
+    smaller one. ``options``: ``min_reference_chars``, ``max_reference_chars``, ``kinds``.
+    """
+    if not 0.0 <= heldout_fraction <= 1.0:
+        raise ValueError(f"heldout_fraction must be in [0, 1], got {heldout_fraction}")
+    unknown = set(options) - {"min_reference_chars", "max_reference_chars", "kinds"}
+    if unknown:
+        raise ValueError(f"stdlib_docs: unknown option(s) {sorted(unknown)}")
+    if "kinds" in options:
+        options["kinds"] = tuple(options["kinds"])
+    documents = question_documents(**options)
+    documents.sort(key=lambda doc: (unit_hash(doc["id"], f"order:{seed}"), doc["id"]))
+    if limit is not None:
+        documents = documents[: max(0, int(limit))]
+    return [
+        {
+            "prompt": question_prompt(doc["id"]),
+            "task": {"object": doc["id"], "reference": doc["text"]},
+            "source": f"stdlib:{doc['id']}",
+            "split": split_of(doc["id"], heldout_fraction),
+        }
+        for doc in documents
+    ]
