@@ -245,3 +245,26 @@ def test_a_killed_sandbox_takes_its_children_along():
     assert result.killed == "timeout"
     assert result.signal == signal.SIGKILL
     assert processes_with(marker) == []
+
+
+def test_missing_isolation_warns_once_per_process(monkeypatch):
+    from prefgen.sandbox import runner
+
+    monkeypatch.setattr(runner, "_warned", False)
+    plain = {"mode": "plain", "network": "not isolated: namespaces: unshare: Operation not permitted"}
+    with pytest.warns(RuntimeWarning, match="WITHOUT network") as caught:
+        runner._warn_once(plain)
+        runner._warn_once(plain)
+    assert len(caught) == 1
+    assert "Operation not permitted" in str(caught[0].message)
+
+
+def test_a_dead_fork_server_is_replaced():
+    from prefgen.sandbox import runner
+
+    assert run_python("pass").ok
+    server = runner._forkserver(runner.default_python())
+    server.process.kill()
+    server.process.wait()
+    result = run_python("print('again')")  # whether or not its end was noticed yet
+    assert result.ok and result.stdout == "again\n"

@@ -213,7 +213,10 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
             os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
         try:
-            child = _forkserver(python).spawn(workdir, [w for _, w in pipes])
+            try:
+                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])
+            except ConnectionError:
+                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])  # a fresh server
         finally:
             for _, w in pipes:
                 os.close(w)
@@ -403,17 +406,17 @@ class _Forkserver:
         threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
 
     def spawn(self, workdir: str, fds: list[int]) -> _Child:
+        """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced)."""
         child = _Child()
         request = next(self._ids)
         with self._send_lock:
             self._children[request] = child
             try:
                 socket.send_fds(self.sock, [marshal.dumps((request, workdir))], fds)
-            except OSError:
+            except OSError as exc:
                 self._children.pop(request, None)
                 self.alive = False
-                child.started.set()
-                child.exited.set()
+                raise ConnectionError(f"sandbox fork server gone: {exc}") from exc
         return child
 
     def _read(self) -> None:
