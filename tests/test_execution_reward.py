@@ -202,6 +202,17 @@ def test_problem_whose_tests_cannot_run_is_broken_at_scoring_time_too():
     assert result.score is None and result.reason == "broken_problem"
 
 
+def test_reward_survives_pickling():
+    import pickle
+
+    reward = ExecutionReward(timeout_s=2.0)
+    score(ADD, ["def add(a, b):\n    return a + b\n"])
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.params == reward.params
+    [result] = clone.score_safely([(ADD, Candidate(id="c", prompt_id=ADD.id, sample_index=0, text="def add(a, b):\n    return a + b\n"))])
+    assert result.reason == "passed"
+
+
 def test_params_are_validated_through_the_registry():
     reward = build_reward("execution", {"timeout_s": 3, "workers": 2})
     assert isinstance(reward, ExecutionReward) and reward.params.timeout_s == 3

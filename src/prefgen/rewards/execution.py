@@ -105,6 +105,16 @@ class ExecutionReward(Reward):
         self._tests_cache: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to Ray workers: caches and the lock stay behind.
+        state = dict(self.__dict__)
+        state.update(_canonical={}, _tests_cache={}, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # --- plug-in contract -----------------------------------------------------------------
     def setup(self) -> None:
         from prefgen.sandbox import isolation
