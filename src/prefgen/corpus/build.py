@@ -23,9 +23,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,6 @@ from prefgen.corpus.index import (
     INDEX_FORMAT_VERSION,
     SETTINGS_FILE,
     CorpusIndex,
-    InvalidIndexError,
     index_fingerprint,
     pointer_width,
     sorted_pairs_ok,

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 index_app = typer.Typer(
@@ -89,8 +96,7 @@ def info(
         ("corpus", f"{facts['source']} (field {facts['text_field']!r})"),
         ("corpus fingerprint", facts["corpus_fingerprint"]),
         ("index fingerprint", facts["fingerprint"]),
-        ("built", f"{facts['built']['at']} with infini-gram {facts['built']['infini_gram']}, "
-                  f"{facts['built']['cpus']} CPU(s)"),
+        ("built", f"{facts['built']['at']}, infini-gram {facts['built']['infini_gram']}, {facts['built']['cpus']} CPU(s)"),
     ]
     for key, value in rows:
         table.add_row(f"[bold]{key}[/bold]", str(value))

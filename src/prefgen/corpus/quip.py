@@ -25,8 +25,9 @@ one place in the corpus where it occurs. Quotes may overlap when quoted text joi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
