@@ -63,9 +63,10 @@ def build(
     skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(info.skipped.items())) or "none"
     console.print(
         f"indexed {info.documents} documents ({info.text_bytes:,} bytes of text; skipped rows: {skipped}) "
-        f"into {info.directory} in {info.seconds:.1f} s"
+        f"into {info.directory} in {info.seconds:.1f} s",
+        soft_wrap=True,
     )
-    console.print(f"corpus fingerprint: {info.corpus_fingerprint}")
+    console.print(f"corpus fingerprint: {info.corpus_fingerprint}", soft_wrap=True)
 
 
 @index_app.command("info")
@@ -86,6 +87,8 @@ def info(
         typer.echo(json.dumps(facts, indent=2, sort_keys=True))
         return
     table = Table(show_header=False, box=None)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # fingerprints are printed whole, folded if need be
     rows = [
         ("directory", facts["directory"]),
         ("size on disk", f"{facts['size_bytes']:,} bytes"),
