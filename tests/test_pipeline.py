@@ -64,7 +64,7 @@ def test_run_end_to_end_writes_datasets_that_match_the_schemas(tmp_path, tiny_mo
 
     again = PipelineRun(config).run()
     assert again.status == "nothing_new"
-    assert again.stage_work == {"generate": 0, "score": 0}
+    assert again.stage_work == {"generate": 0, "score": 0, "prompts_sampled": 0}
 
 
 def test_same_seed_same_dataset_other_seed_differs(tmp_path, tiny_model, ray_runtime):

@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 OVERRIDES_HELP = "Overrides as key=value, e.g. generate.n=8 model.path=/models/my-policy"
 

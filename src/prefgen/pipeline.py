@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from prefgen.card import CardFacts, plot_scores, render_card, score_summary
 from prefgen.config import ConfigError, PipelineConfig
+from prefgen.faults import crash_point
 from prefgen.generation.model_ref import ModelNotFoundError, check_model_path
 from prefgen.hashing import content_hash
 from prefgen.output import candidate_features, pair_features, rows_fingerprint, write_dataset
@@ -83,7 +84,8 @@ class PipelineRun:
         self.tracker = tracker or StageTracker(quiet=True)
         self.run_dir = RunDir(config.run_dir())
         self.status: dict[str, Any] = {}
-        self.stage_work = {"generate": 0, "score": 0}
+        # what this run computed rather than reused: shards per stage, prompts sampled
+        self.stage_work = {"generate": 0, "score": 0, "prompts_sampled": 0}
 
     # --- entry point ----------------------------------------------------------------------
     def run(self, wait_seconds: float = 0) -> RunSummary:
@@ -196,6 +198,8 @@ class PipelineRun:
                 self.run_dir.write_shard("score", score_key(shard), rows)
                 self.stage_work["score"] += 1
                 score_bar.advance(1)
+                self._bump_stage("score", 1, None)
+                crash_point("score_shard")
 
         with self.tracker.live():
             unscored = [s for s in sorted(shards) if not self.run_dir.has_shard("score", score_key(s))]
@@ -203,6 +207,7 @@ class PipelineRun:
             gen_bar = self.tracker.stage("generate", total=len(prompts), done=len(prompts) - len(pending))
             score_bar = self.tracker.stage("score", total=len(shards) + len(chunks), done=len(shards) - len(unscored))
             self._set_stage("generate", total=len(prompts), done=len(prompts) - len(pending))
+            self._set_stage("score", total=len(shards) + len(chunks), done=len(shards) - len(unscored))
             for shard in unscored:
                 submit(shard, self.run_dir.read_shard("generate", shard))
             for chunk, candidates in generator.generate(chunks):
@@ -210,9 +215,11 @@ class PipelineRun:
                 shard = content_hash(sorted(prompt_keys[p.id] for p in chunk))[:24]
                 self.run_dir.write_shard("generate", shard, rows)
                 self.stage_work["generate"] += 1
+                self.stage_work["prompts_sampled"] += len(chunk)
                 shards.add(shard)
                 gen_bar.advance(len(chunk))
                 self._bump_stage("generate", len(chunk), _first_error(candidates))
+                crash_point("generate_shard")
                 submit(shard, rows)
                 collect(wait=False)
             collect(wait=True)
@@ -275,7 +282,7 @@ class PipelineRun:
             prompts_by_id = {p.id: p for p in prompt_set.prompts}
             for extra_name, rows in reward.extra_datasets(prompts_by_id, scored).items():
                 write_dataset(rows, staging / extra_name)
-            changes = _changes(previous, pair_rows)
+            changes = _changes(previous, pair_rows, candidate_rows)
             facts = CardFacts(
                 name=self.config.name,
                 version=name,
@@ -292,6 +299,7 @@ class PipelineRun:
                 changes=changes,
                 reward_section=reward.describe(scored),
             )
+            crash_point("publish_write")
             plot_scores(scored, pairing.pairs, staging / "score_distribution.png")
             (staging / "README.md").write_text(render_card(facts, scored, pairing.pairs), encoding="utf-8")
             write_json_atomic(
@@ -420,17 +428,35 @@ def _read_version(version: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _changes(previous: Path | None, pair_rows: list[dict]) -> dict[str, Any]:
-    """Rows added and removed relative to the previous version (pairs keyed by their two ids)."""
-    if previous is None or not (previous / "pairs").exists():
-        return {"previous_version": None, "pairs_added": len(pair_rows), "pairs_removed": 0}
+def _changes(previous: Path | None, pair_rows: list[dict], candidate_rows: list[dict]) -> dict[str, Any]:
+    """Rows added and removed relative to the previous version.
+
+    Pairs are keyed by their two candidate ids, candidates by id and score (a rescored candidate
+    counts as removed and added).
+    """
+    new = {
+        "pairs": {(r["chosen_id"], r["rejected_id"]) for r in pair_rows},
+        "candidates": {(r["id"], r["score"]) for r in candidate_rows},
+    }
+    if previous is None:
+        changes: dict[str, Any] = {"previous_version": None}
+        for name, keys in new.items():
+            changes.update({f"{name}_added": len(keys), f"{name}_removed": 0})
+        return changes
     from datasets import load_from_disk
 
-    old = load_from_disk(str(previous / "pairs")).select_columns(["chosen_id", "rejected_id"]).to_list()
-    old_keys = {(r["chosen_id"], r["rejected_id"]) for r in old}
-    new_keys = {(r["chosen_id"], r["rejected_id"]) for r in pair_rows}
-    return {
-        "previous_version": previous.name,
-        "pairs_added": len(new_keys - old_keys),
-        "pairs_removed": len(old_keys - new_keys),
+    old = {
+        "pairs": {
+            (r["chosen_id"], r["rejected_id"])
+            for r in load_from_disk(str(previous / "pairs")).select_columns(["chosen_id", "rejected_id"]).to_list()
+        },
+        "candidates": {
+            (r["id"], r["score"])
+            for r in load_from_disk(str(previous / "candidates")).select_columns(["id", "score"]).to_list()
+        },
     }
+    changes = {"previous_version": previous.name}
+    for name in new:
+        changes[f"{name}_added"] = len(new[name] - old[name])
+        changes[f"{name}_removed"] = len(old[name] - new[name])
+    return changes

@@ -182,8 +182,11 @@ class RunDir:
 
     def commit_version(self, staging: Path, name: str) -> Path:
         """Move a finished staging directory into place and point ``latest`` at it."""
+        from prefgen.faults import crash_point
+
         final = self.versions_dir / name
         os.replace(staging, final)
+        crash_point("publish_commit")
         self.point_latest(final)
         return final
 

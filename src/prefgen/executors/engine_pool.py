@@ -65,6 +65,9 @@ def get_pool(model_path: str, fingerprint: str, model: ModelConfig, use_gpus: bo
         actor_class.remote(model_path, model.max_model_len, engine, model.chat_template)
         for _ in range(model.engine.num_engines)
     ]
+    from prefgen.faults import crash_point
+
+    crash_point("engine_start")
     ray.get([actor.ready.remote() for actor in actors])  # surface start-up errors here
     _POOLS[key] = EnginePool(actors)
     log.info("started %d vLLM engine(s) for %s", len(actors), model_path)
