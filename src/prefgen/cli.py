@@ -70,8 +70,14 @@ def run(
 
     config = _load(config_path, overrides or [])
     tracker = StageTracker(console=console, quiet=quiet)
+    if config.rounds > 0:
+        from prefgen.rounds import TrainingLoop
+
+        runner = TrainingLoop(config, tracker)
+    else:
+        runner = PipelineRun(config, tracker)
     try:
-        summary = PipelineRun(config, tracker).run(wait_seconds=wait)
+        summary = runner.run(wait_seconds=wait)
     except ConfigError as exc:
         _print_problems(exc)
         raise typer.Exit(EXIT_BAD_CONFIG)
@@ -99,6 +105,12 @@ def _print_summary(summary) -> None:
             table.add_row(f"score {key}", f"{summary.scores[key]:.4f}")
     table.add_row("seconds", f"{summary.seconds:.1f}")
     Console().print(table)
+    for entry in getattr(summary, "metrics", []):
+        gain = f", {entry['relative_gain']:+.1%} vs policy 0" if "relative_gain" in entry else ""
+        Console().print(
+            f"policy {entry['round']}: held-out mean score {entry['heldout_mean_score']:.4f}{gain}, "
+            f"mean length {entry['heldout_mean_tokens']:.1f} tokens"
+        )
 
 
 @app.command()
@@ -187,6 +199,10 @@ def inspect(
 from prefgen.corpus.cli import index_app  # noqa: E402  (light: typer and rich only)
 
 app.add_typer(index_app, name="index")
+
+from prefgen.train.cli import dpo_command  # noqa: E402  (light: typer and rich only)
+
+app.command("dpo")(dpo_command)
 
 demo_app = typer.Typer(help="The embedded demo: stdlib docstring corpus, prompts and a small policy.")
 app.add_typer(demo_app, name="demo")

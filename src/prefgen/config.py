@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from prefgen.hashing import content_hash
+from prefgen.train.settings import DPOSettings
 
 
 class Section(BaseModel):
@@ -118,6 +119,10 @@ class PipelineConfig(Section):
     pairing: PairingConfig = Field(default_factory=PairingConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    rounds: int = Field(
+        0, ge=0, description="Training rounds: round k samples with policy k and trains policy k+1 on its pairs."
+    )
+    dpo: DPOSettings = Field(default_factory=DPOSettings, description="The DPO stage (used when rounds > 0).")
 
     def run_dir(self) -> Path:
         return Path(self.output.dir) / self.name

@@ -77,7 +77,8 @@ def write_dataset(rows: list[dict[str, Any]], path: Path, features=None) -> None
         dataset = Dataset.from_list(rows, features=features) if rows else _empty(features)
     else:
         dataset = Dataset.from_list(rows)
-    dataset.save_to_disk(str(path))
+    # An empty dataset saved with the default sharding writes no data file and cannot be loaded back.
+    dataset.save_to_disk(str(path), **({"num_shards": 1} if dataset.num_rows == 0 else {}))
 
 
 def _empty(features):

@@ -79,8 +79,10 @@ def preflight(config: PipelineConfig) -> Reward:
 class PipelineRun:
     """The stages of one run, sharing the run directory, the tracker and the status record."""
 
-    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None):
+    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None, *, splits: tuple[str, ...] | None = None):
+        """``splits`` limits the run to prompts of those splits (an evaluation-only round uses ``("heldout",)``)."""
         self.config = config
+        self.splits = splits
         self.tracker = tracker or StageTracker(quiet=True)
         self.run_dir = RunDir(config.run_dir())
         self.status: dict[str, Any] = {}
@@ -109,7 +111,7 @@ class PipelineRun:
 
     def _run_locked(self, reward: Reward, started: float) -> RunSummary:
         self.run_dir.remove_stale_staging()
-        prompt_set = self._read_prompts()
+        prompt_set = self._read_prompts(reward)
         model_name, model_fp, generator = self._model()
         scored = self._generate_and_score(prompt_set.prompts, reward, model_fp, generator)
         pairing = build_pairs(prompt_set.train, [s for s in scored if s.split == "train"], self.config.pairing)
@@ -129,8 +131,10 @@ class PipelineRun:
         )
 
     # --- stages ---------------------------------------------------------------------------
-    def _read_prompts(self) -> PromptSet:
-        prompt_set = read_prompts(self.config.prompts)
+    def _read_prompts(self, reward: Reward) -> PromptSet:
+        prompt_set = read_prompts(self.config.prompts, reward.task_problem)
+        if self.splits is not None:
+            prompt_set.prompts = [p for p in prompt_set.prompts if p.split in self.splits]
         lines = "".join(r.model_dump_json() + "\n" for r in prompt_set.rejected)
         tmp = self.run_dir.rejects_path.with_suffix(".tmp")
         tmp.write_text(lines, encoding="utf-8")
@@ -181,7 +185,8 @@ class PipelineRun:
             nonlocal queue
             if queue is None:
                 ensure_ray(self.config.ray)
-                queue = ScoringQueue(self.config.reward.name, self.config.reward.params)
+                # the validated params (paths made absolute), not the raw YAML: workers rebuild the reward
+                queue = ScoringQueue(self.config.reward.name, reward.params.model_dump(mode="json"))
             return queue
 
         def score_key(shard: str) -> str:
@@ -276,7 +281,7 @@ class PipelineRun:
         name = self.run_dir.next_version_name()
         staging = self.run_dir.new_staging_dir()
         try:
-            chat = prompt_set.prompts[0].is_chat
+            chat = bool(prompt_set.prompts) and prompt_set.prompts[0].is_chat
             write_dataset(pair_rows, staging / "pairs", pair_features(chat))
             write_dataset(candidate_rows, staging / "candidates", candidate_features())
             prompts_by_id = {p.id: p for p in prompt_set.prompts}

@@ -75,6 +75,10 @@ class Reward:
         """Markdown for the dataset card about this reward's results (pass rates, sources...)."""
         return ""
 
+    def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
+        """Why a prompt's task cannot be scored by this reward (the reader rejects it), or None."""
+        return None
+
     def check(self) -> list[str]:
         """Cheap checks before any heavy work (files exist, ...). Returns error messages."""
         return []

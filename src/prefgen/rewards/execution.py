@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -176,6 +177,20 @@ class ExecutionReward(Reward):
             for (i, _, _), result in zip(todo, pool.map(lambda job: self._run(job[1], job[2], limits), todo)):
                 results[i] = result
         return [r if r is not None else RewardResult(None, {}, "missing result") for r in results]
+
+    def describe(self, scored: Sequence[Scored]) -> str:
+        """Card section: pass rate, outcome counts and one example of feedback."""
+        mine = [s for s in scored if s.reward == self.name]
+        if not mine:
+            return ""
+        passed = sum(1 for s in mine if s.details.get("passed"))
+        reasons = Counter(s.reason or "unscored" for s in mine)
+        lines = ["### Execution feedback", "", f"Pass rate: {passed}/{len(mine)} ({passed / len(mine):.1%}).", ""]
+        lines += ["| outcome | samples |", "| --- | --- |"] + [f"| {r} | {n} |" for r, n in reasons.most_common()]
+        example = next((s.details["feedback"] for s in mine if not s.details.get("passed") and s.details.get("feedback")), None)
+        if example:
+            lines += ["", "Example feedback (kept in the rejected side's details):", "", "```text", example[:600], "```"]
+        return "\n".join(lines)
 
     def extra_datasets(self, prompts: dict[str, Prompt], scored: Sequence[Scored]) -> dict[str, list[dict]]:
         """LeTI's feedback-conditioned training records, as the ``leti`` dataset."""

@@ -17,6 +17,7 @@ Config::
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,7 +50,9 @@ class QuoteParams(RewardParams):
         specs = [value] if isinstance(value, str) else value
         if not specs or any(not spec.strip() for spec in specs):
             raise ValueError("index must name at least one index directory (or 'demo')")
-        return value
+        # Scoring runs in Ray workers whose working directory is not the user's: anchor paths here.
+        absolute = [spec if spec == "demo" else str(Path(spec).expanduser().absolute()) for spec in specs]
+        return absolute[0] if isinstance(value, str) else absolute
 
 
 class QuoteReward(Reward):

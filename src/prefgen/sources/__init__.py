@@ -11,4 +11,5 @@ from __future__ import annotations
 BUILTIN_SOURCES: dict[str, str] = {
     "humaneval": "prefgen.sources.humaneval:load_rows",
     "stdlib_docs": "prefgen.sources.stdlib_docs:load_rows",
+    "mbpp": "prefgen.sources.mbpp_format:load_rows",
 }

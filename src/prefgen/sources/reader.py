@@ -11,7 +11,7 @@ import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
@@ -19,6 +19,9 @@ from prefgen.config import PromptsConfig
 from prefgen.hashing import content_hash
 from prefgen.records import Message, Prompt, RejectedInput
 from prefgen.sources import BUILTIN_SOURCES
+
+
+TaskCheck = Callable[[dict[str, Any], bool], "str | None"]
 
 
 class PromptSourceError(Exception):
@@ -56,8 +59,12 @@ def check_source(config: PromptsConfig) -> list[str]:
     return []
 
 
-def read_prompts(config: PromptsConfig) -> PromptSet:
-    """Read, validate, deduplicate and split the prompts named by ``config``."""
+def read_prompts(config: PromptsConfig, task_problem: TaskCheck | None = None) -> PromptSet:
+    """Read, validate, deduplicate and split the prompts named by ``config``.
+
+    ``task_problem(task, chat)`` (the reward's) can reject prompts it could never score, such as
+    a coding problem without tests.
+    """
     problems = check_source(config)
     if problems:
         raise PromptSourceError(problems[0])
@@ -68,6 +75,8 @@ def read_prompts(config: PromptsConfig) -> PromptSet:
             break
         if error is None:
             prompt, error = _to_prompt(row, config, origin)
+        if error is None and task_problem is not None:
+            error = task_problem(prompt.task, prompt.is_chat)
         if error is None and prompt.id in seen:
             error = f"duplicate of {seen[prompt.id]}"
         if error is not None:
