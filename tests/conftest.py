@@ -43,6 +43,31 @@ def ray_runtime():
     shutdown_ray()
 
 
+def loop_config(tmp_path: Path, model: Path):
+    """A ``rounds: 1`` pipeline on the tiny model: 24 prompts, 30% held out, a short DPO stage."""
+    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"The fox number {i} runs over the"} for i in range(24)])
+    return make_config(
+        tmp_path, model, source,
+        prompts={"heldout_fraction": 0.3},
+        rounds=1,
+        dpo={"learning_rate": 1e-3, "epochs": 1, "batch_size": 4, "max_length": 128},
+    )
+
+
+@pytest.fixture(scope="session")
+def loop_run(tmp_path_factory, tiny_model, ray_runtime):
+    """A real one-round loop (sample, pair, DPO, sample again), run once per session.
+
+    Returns (config, summary, root directory). Shared by the loop's tests and the notebook's.
+    """
+    from prefgen.rounds import TrainingLoop
+
+    tmp_path = tmp_path_factory.mktemp("loop")
+    config = loop_config(tmp_path, tiny_model)
+    summary = TrainingLoop(config).run()
+    return config, summary, tmp_path / "out" / "test"
+
+
 def write_jsonl(path: Path, rows: list[Any]) -> Path:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:

@@ -7,25 +7,13 @@ import pytest
 from prefgen.pipeline import RunFailed
 from prefgen.rounds import TrainingLoop
 
-from conftest import make_config, write_jsonl
+from conftest import loop_config
 
 pytestmark = pytest.mark.slow
 
 
-def loop_config(tmp_path, tiny_model):
-    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"The fox number {i} runs over the"} for i in range(24)])
-    return make_config(
-        tmp_path, tiny_model, source,
-        prompts={"heldout_fraction": 0.3},
-        rounds=1,
-        dpo={"learning_rate": 1e-3, "epochs": 1, "batch_size": 4, "max_length": 128},
-    )
-
-
-def test_one_round_trains_a_policy_vllm_loads_and_measures_it(tmp_path, tiny_model, ray_runtime):
-    config = loop_config(tmp_path, tiny_model)
-    summary = TrainingLoop(config).run()
-    root = tmp_path / "out" / "test"
+def test_one_round_trains_a_policy_vllm_loads_and_measures_it(loop_run):
+    config, summary, root = loop_run
     metrics = [json.loads(line) for line in (root / "metrics.jsonl").read_text().splitlines()]
     assert [m["round"] for m in metrics] == [0, 1]
     assert metrics[1]["policy"] == str(root / "rounds" / "round_1" / "policy")
