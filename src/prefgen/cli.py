@@ -211,10 +211,11 @@ app.add_typer(demo_app, name="demo")
 @demo_app.command("prepare")
 def demo_prepare(force: bool = typer.Option(False, help="Retrain even if a cached demo policy exists.")) -> None:
     """Train (or find cached) the demo policy and build the demo corpus index."""
+    from prefgen.corpus.demo import demo_index_dir
     from prefgen.demo.policy import prepare_demo
 
-    path = prepare_demo(force=force)
-    console.print(f"demo policy: {path}")
+    console.print(f"demo corpus index: {demo_index_dir()}")
+    console.print(f"demo policy: {prepare_demo(force=force)}")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -112,6 +112,7 @@ class PipelineRun:
     def _run_locked(self, reward: Reward, started: float) -> RunSummary:
         self.run_dir.remove_stale_staging()
         prompt_set = self._read_prompts(reward)
+        reward.prepare()
         model_name, model_fp, generator = self._model()
         scored = self._generate_and_score(prompt_set.prompts, reward, model_fp, generator)
         pairing = build_pairs(prompt_set.train, [s for s in scored if s.split == "train"], self.config.pairing)

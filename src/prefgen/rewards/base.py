@@ -48,8 +48,12 @@ class Reward:
         self._ready = False
 
     # --- to implement -------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Build or fetch shared resources once, in the driver, before work is distributed
+        (e.g. the demo corpus index), so workers do not race to build them."""
+
     def setup(self) -> None:
-        """Load heavy resources (indexes, models). Called once before the first batch."""
+        """Load heavy resources (indexes, models). Called once per worker before the first batch."""
 
     def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
         """Score candidates with their prompts; return one result per item, in order."""

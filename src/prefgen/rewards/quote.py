@@ -85,6 +85,12 @@ class QuoteReward(Reward):
         return [claimed] if isinstance(claimed, str) else list(claimed)
 
     # --- pre-flight --------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        if DEMO_INDEX in self.index_specs:
+            from prefgen.corpus.demo import demo_index_dir
+
+            demo_index_dir()
+
     def check(self) -> list[str]:
         from prefgen.corpus.index import CorpusIndex, InvalidIndexError, MissingIndexError
 
