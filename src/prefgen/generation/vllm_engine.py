@@ -33,8 +33,15 @@ class VLLMGenerator:
         from vllm import LLM
 
         utilization = engine.get("gpu_memory_utilization")
+        on_cpu = _on_cpu()
         if utilization is None:
-            utilization = CPU_MEMORY_UTILIZATION if _on_cpu() else 0.9
+            utilization = CPU_MEMORY_UTILIZATION if on_cpu else 0.9
+        extra = dict(engine.get("extra", {}))
+        if on_cpu:
+            # vLLM's CPU backend fails ("CPU Generator does not use offset") when a seeded
+            # request's prefill is split across steps; every prefgen request is seeded.
+            extra.setdefault("enable_chunked_prefill", False)
+            extra.setdefault("max_num_batched_tokens", max(max_model_len, 4096))
         self.max_model_len = max_model_len
         self.use_chat_template = chat_template == "auto"
         self.llm = LLM(
@@ -44,7 +51,7 @@ class VLLMGenerator:
             dtype=engine.get("dtype", "auto"),
             enforce_eager=engine.get("enforce_eager", True),
             gpu_memory_utilization=utilization,
-            **engine.get("extra", {}),
+            **extra,
         )
         self.tokenizer = self.llm.get_tokenizer()
 
