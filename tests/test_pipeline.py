@@ -124,3 +124,14 @@ def test_replay_backend_scores_candidates_made_elsewhere(tmp_path, ray_runtime):
     assert pairs["chosen"] == ["x" * 40] and pairs["rejected"] == ["x" * 5]
     assert summary.counts["rejected_inputs"] == 2
     assert summary.unpaired == {"fewer than 2 scored samples": 1}
+
+
+def test_a_batch_whose_prefill_is_split_across_steps_samples_fine(tmp_path, tiny_model, ray_runtime):
+    # 96 prompts x 4 samples of ~20 tokens exceed one step's token budget (4096), so the engine
+    # splits the batch's prefill; with seeded requests that crashed vLLM's CPU sampler when
+    # chunked prefill was on.
+    sentence = "The fox number {i} runs over the hill while the dog sleeps quietly and the owl watches. "
+    rows = [{"prompt": sentence.format(i=i) * 4} for i in range(96)]
+    source = write_jsonl(tmp_path / "many.jsonl", rows)
+    summary = PipelineRun(make_config(tmp_path, tiny_model, source, generate={"shard_size": 96, "max_tokens": 8})).run()
+    assert summary.counts["candidates"] == 96 * 4 and summary.counts["generation_errors"] == 0
