@@ -22,7 +22,7 @@ import json
 import logging
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +38,10 @@ log = logging.getLogger("prefgen")
 
 
 @dataclass
-class LoopSummary:
-    """What a loop did: the last round's summary and the per-policy metrics."""
+class LoopSummary(RunSummary):
+    """What a loop did: the last round's summary, and the held-out metrics of every policy."""
 
-    status: str
-    run_dir: Path
-    version: str | None
-    counts: dict[str, int]
-    unpaired: dict[str, int]
-    scores: dict[str, Any]
-    seconds: float
-    metrics: list[dict[str, Any]]
+    metrics: list[dict[str, Any]] = field(default_factory=list)
 
 
 def heldout_metrics(candidates_dir: Path) -> dict[str, Any]:
