@@ -235,3 +235,19 @@ def test_a_second_refresh_of_the_same_output_exits_busy(tmp_path):
         result = CliRunner().invoke(app, ["run", str(path), "--quiet"])
     assert result.exit_code == 4
     assert "is being refreshed by pid" in result.output
+
+
+def test_a_shard_scored_for_some_of_its_prompts_is_rescored_for_all(tmp_path, ray_runtime):
+    source, replay = replay_setup(tmp_path, prompts=4)
+    rows = [{"prompt": f"q{i}"} for i in range(4)]
+    sections = dict(generate={"backend": "replay", "replay_path": str(replay), "shard_size": 4})
+    PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    # drop the score shards and rerun with half the prompts: their shard is rescored for those only
+    for path in (tmp_path / "out" / "test" / "work" / "score").glob("*.parquet"):
+        path.unlink()
+    write_jsonl(source, rows[:2])
+    half = PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    assert half.counts["candidates"] == 8
+    write_jsonl(source, rows)
+    whole = PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    assert whole.counts["candidates"] == 16 and whole.counts["unscorable"] == 0

@@ -177,7 +177,13 @@ class PipelineRun:
         prompt_keys = {p.id: content_hash([base, p.id])[:24] for p in prompts}
         done = self._existing_prompt_shards()
         pending = [p for p in prompts if prompt_keys[p.id] not in done]
-        shards = {done[prompt_keys[p.id]] for p in prompts if prompt_keys[p.id] in done}
+        # shard -> keys of this run's prompts in it; a shard scored for a subset of its prompts
+        # gets a different score key from one scored whole, so neither is mistaken for the other
+        members: dict[str, list[str]] = {}
+        for p in prompts:
+            if prompt_keys[p.id] in done:
+                members.setdefault(done[prompt_keys[p.id]], []).append(prompt_keys[p.id])
+        shards = set(members)
         reward_fp = reward.fingerprint()
         by_id = {p.id: p for p in prompts}
         queue = None  # Ray starts only when there is work: a no-op rerun stays fast
@@ -191,7 +197,7 @@ class PipelineRun:
             return queue
 
         def score_key(shard: str) -> str:
-            return content_hash([shard, reward_fp])[:24]
+            return content_hash([shard, reward_fp, sorted(members[shard])])[:24]
 
         def submit(shard: str, rows: list[dict]) -> None:
             prompt_rows = [by_id[pid].to_row() for pid in {r["prompt_id"] for r in rows} if pid in by_id]
@@ -219,6 +225,7 @@ class PipelineRun:
             for chunk, candidates in generator.generate(chunks):
                 rows = [{**c.to_row(), "prompt_key": prompt_keys[c.prompt_id]} for c in candidates]
                 shard = content_hash(sorted(prompt_keys[p.id] for p in chunk))[:24]
+                members[shard] = [prompt_keys[p.id] for p in chunk]
                 self.run_dir.write_shard("generate", shard, rows)
                 self.stage_work["generate"] += 1
                 self.stage_work["prompts_sampled"] += len(chunk)
