@@ -155,6 +155,18 @@ def test_simpo_trains_with_trls_cpo_trainer(tmp_path, tiny_model):
     assert changed(weights(tiny_model), weights(result.out_dir))
 
 
+def test_sft_weight_adds_an_nll_term_on_the_chosen_side(tmp_path, tiny_model):
+    from prefgen.train.dpo import _trainer_args
+
+    args = _trainer_args(DPOSettings(**FAST, sft_weight=0.5), "cpu", tmp_path / "args")
+    assert list(args.loss_type) == ["sigmoid", "sft"] and list(args.loss_weights) == [1.0, 0.5]
+    plain = train_dpo(text_pairs(tmp_path / "pairs"), tiny_model, tmp_path / "plain", DPOSettings(**FAST))
+    mixed = train_dpo(text_pairs(tmp_path / "pairs"), tiny_model, tmp_path / "mixed", DPOSettings(**FAST, sft_weight=1.0))
+    assert mixed.final_loss > plain.final_loss  # the NLL term is part of the optimised loss
+    with pytest.raises(Exception, match="sft_weight applies to trainer: dpo"):
+        DPOSettings(trainer="simpo", sft_weight=1.0)
+
+
 def test_failed_save_keeps_the_earlier_model_and_leaves_no_partial_dir(tmp_path, tiny_model, monkeypatch):
     from prefgen.train import dpo
 

@@ -79,10 +79,8 @@ def preflight(config: PipelineConfig) -> Reward:
 class PipelineRun:
     """The stages of one run, sharing the run directory, the tracker and the status record."""
 
-    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None, *, splits: tuple[str, ...] | None = None):
-        """``splits`` limits the run to prompts of those splits (an evaluation-only round uses ``("heldout",)``)."""
+    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None):
         self.config = config
-        self.splits = splits
         self.tracker = tracker or StageTracker(quiet=True)
         self.run_dir = RunDir(config.run_dir())
         self.status: dict[str, Any] = {}
@@ -134,8 +132,6 @@ class PipelineRun:
     # --- stages ---------------------------------------------------------------------------
     def _read_prompts(self, reward: Reward) -> PromptSet:
         prompt_set = read_prompts(self.config.prompts, reward.task_problem)
-        if self.splits is not None:
-            prompt_set.prompts = [p for p in prompt_set.prompts if p.split in self.splits]
         lines = "".join(r.model_dump_json() + "\n" for r in prompt_set.rejected)
         tmp = self.run_dir.rejects_path.with_suffix(".tmp")
         tmp.write_text(lines, encoding="utf-8")

@@ -1,13 +1,14 @@
 """The closed loop: generate -> score -> pair -> train (DPO) -> generate again.
 
 With ``rounds: N`` round k samples with policy k (policy 0 is ``model.path``), and policy k+1 is
-trained on round k's pairs. Policy N is then sampled on the held-out prompts only, so the reward
-is measured before the first round and after each. Everything lives under the run directory::
+trained on round k's pairs. Policy N is then sampled too (its pairs are the next round's data), so
+the reward is measured before the first round and after each, on the train prompts (what training
+optimises) and on held-out prompts training never sees (what the loop reports). Everything lives under the run directory::
 
     outputs/<name>/
       rounds/round_0/            an ordinary run directory (work/, versions/, latest/) for policy 0
       rounds/round_1/policy/     policy 1, trained on round 0's pairs
-      rounds/round_1/ ...        its samples and pairs
+      rounds/round_1/ ...        its samples and pairs (round N: policy N's, for a next round)
       metrics.jsonl              one line per policy: held-out reward, length, pairs, training
       metrics.png                the same, plotted
       README.md                  the loop's card: the before/after table
@@ -44,19 +45,27 @@ class LoopSummary(RunSummary):
     metrics: list[dict[str, Any]] = field(default_factory=list)
 
 
-def heldout_metrics(candidates_dir: Path) -> dict[str, Any]:
-    """Reward on the held-out prompts: mean score (nulls as 0), mean length, per-prompt means."""
-    rows = [r for r in load_from_disk(str(candidates_dir)).to_list() if r["split"] == "heldout"]
-    if not rows:
+def split_metrics(candidates_dir: Path) -> dict[str, Any]:
+    """Reward per split: mean score (nulls as 0), mean length, and per-prompt means (held-out).
+
+    The train split is what training optimised (the signal to tune training on); the held-out
+    split, which training never sees, is what the loop reports.
+    """
+    rows = load_from_disk(str(candidates_dir)).to_list()
+    heldout = [r for r in rows if r["split"] == "heldout"]
+    if not heldout:
         raise RunFailed("no held-out prompts to measure on: set prompts.heldout_fraction > 0")
+    train = [r for r in rows if r["split"] == "train"]
     per_prompt: dict[str, list[float]] = {}
-    for row in rows:
+    for row in heldout:
         per_prompt.setdefault(row["prompt_id"], []).append(row["score"] or 0.0)
     return {
         "heldout_prompts": len(per_prompt),
-        "heldout_samples": len(rows),
-        "heldout_mean_score": statistics.fmean(r["score"] or 0.0 for r in rows),
-        "heldout_mean_tokens": statistics.fmean(r["num_tokens"] for r in rows),
+        "heldout_samples": len(heldout),
+        "heldout_mean_score": statistics.fmean(r["score"] or 0.0 for r in heldout),
+        "heldout_mean_tokens": statistics.fmean(r["num_tokens"] for r in heldout),
+        "train_mean_score": statistics.fmean(r["score"] or 0.0 for r in train) if train else None,
+        "train_mean_tokens": statistics.fmean(r["num_tokens"] for r in train) if train else None,
         "per_prompt": {pid: statistics.fmean(v) for pid, v in per_prompt.items()},
     }
 
@@ -94,11 +103,8 @@ class TrainingLoop:
         summary: RunSummary | None = None
         published = False
         for k in range(self.config.rounds + 1):
-            last = k == self.config.rounds
             try:
-                # the last policy is only measured: its held-out samples are all that is needed
-                run = PipelineRun(self.round_config(k, policy), self.tracker, splits=("heldout",) if last else None)
-                summary = run.run()
+                summary = PipelineRun(self.round_config(k, policy), self.tracker).run()
             except RunFailed:
                 raise
             except Exception as exc:
@@ -106,7 +112,7 @@ class TrainingLoop:
             published |= summary.status == "published"
             metrics.append(self._measure(k, policy, summary, metrics))
             self._write_metrics(metrics)
-            if not last:
+            if k < self.config.rounds:
                 policy = self._train(k, policy, summary)
         assert summary is not None
         return LoopSummary(
@@ -145,7 +151,7 @@ class TrainingLoop:
 
     # --- metrics --------------------------------------------------------------------------
     def _measure(self, k: int, policy: str, summary: RunSummary, earlier: list[dict]) -> dict[str, Any]:
-        measured = heldout_metrics(summary.run_dir / "latest" / "candidates")
+        measured = split_metrics(summary.run_dir / "latest" / "candidates")
         per_prompt = measured.pop("per_prompt")
         entry = {"round": k, "policy": policy, "pairs": summary.counts["pairs"], **measured}
         if earlier:
@@ -174,8 +180,9 @@ class TrainingLoop:
             "Policy k is measured on held-out prompts that training never sees (mean score counts "
             "unscorable samples as 0; lengths in tokens).",
             "",
-            "| policy | held-out mean score | relative gain | improved prompts | mean length | length change | pairs |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| policy | held-out mean score | relative gain | improved prompts | mean length | length change "
+            "| train mean score | pairs |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for m in metrics:
             gain = f"{m['relative_gain']:+.1%}" if "relative_gain" in m else "—"
@@ -183,7 +190,7 @@ class TrainingLoop:
             change = f"{m['length_change']:+.1%}" if "length_change" in m else "—"
             lines.append(
                 f"| {m['round']} | {m['heldout_mean_score']:.4f} | {gain} | {improved} | "
-                f"{m['heldout_mean_tokens']:.1f} | {change} | {m['pairs']} |"
+                f"{m['heldout_mean_tokens']:.1f} | {change} | {m['train_mean_score'] or 0:.4f} | {m['pairs']} |"
             )
         return "\n".join(lines)
 

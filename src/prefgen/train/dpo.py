@@ -315,6 +315,8 @@ def _trainer_args(settings: DPOSettings, device: str, output_dir: Path):
         return CPOConfig(**common, loss_type="simpo", cpo_alpha=0.0, simpo_gamma=settings.simpo_gamma)
     from trl import DPOConfig
 
+    if settings.sft_weight > 0:
+        return DPOConfig(**common, loss_type=[settings.loss_type, "sft"], loss_weights=[1.0, settings.sft_weight])
     return DPOConfig(**common, loss_type=[settings.loss_type])
 
 

@@ -99,6 +99,13 @@ class DPOSettings(BaseModel):
         "auto", description="auto: CUDA (bf16 where supported) when available, else CPU in float32."
     )
     seed: int = Field(0, ge=0, description="Seed for weight init of adapters, data order and dropout.")
+    sft_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight of a negative log-likelihood term on the chosen responses added to the DPO loss "
+        "(TRL's 'sft' loss, as in RPO). Plain DPO can lower the likelihood of the chosen answers too, only "
+        "less than of the rejected ones; this term keeps the policy producing them. 0 = plain DPO.",
+    )
 
     @model_validator(mode="after")
     def _check_trainer_fields(self) -> DPOSettings:
@@ -107,6 +114,8 @@ class DPOSettings(BaseModel):
             raise ValueError(f"loss_type {self.loss_type!r} is not one of {', '.join(DPO_LOSS_TYPES)}")
         if self.trainer == "simpo" and "loss_type" in explicit and self.loss_type != "sigmoid":
             raise ValueError("loss_type applies to trainer: dpo only (SimPO has its own loss)")
+        if self.trainer == "simpo" and self.sft_weight > 0:
+            raise ValueError("sft_weight applies to trainer: dpo only (for SimPO, CPO's cpo_alpha plays that part)")
         if self.trainer == "dpo" and "simpo_gamma" in explicit:
             raise ValueError("simpo_gamma applies to trainer: simpo only")
         return self
