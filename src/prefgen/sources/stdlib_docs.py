@@ -18,7 +18,7 @@ question-answer pairs of the train split at the default fraction (0.1) only.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Sequence
 
 from prefgen.demo.stdlib_corpus import DEFAULT_MIN_CHARS, iter_docstrings
 
@@ -26,8 +26,19 @@ PROMPT_TEMPLATE = "Question: What does `{name}` do?\nAnswer:"
 # Docstrings of a moderate length: long enough that most 25-character windows are prose rather
 # than boilerplate, short enough that an answer of ~128 tokens can cover a good part of one.
 DEFAULT_MIN_REFERENCE_CHARS = 120
-DEFAULT_MAX_REFERENCE_CHARS = 1200
+DEFAULT_MAX_REFERENCE_CHARS = 800
 QUESTION_KINDS = ("class", "function", "method")
+# Questions are asked about the modules most Python users know (about 800 objects): the answers
+# are worth reading, and a policy trained for a few CPU minutes can learn that much text. The
+# corpus the answers are scored against is still the whole standard library. ``modules: all``
+# lifts the restriction (about 2,000 objects).
+QUESTION_MODULES = (
+    "abc argparse array base64 bisect builtins calendar collections contextlib copy csv "
+    "dataclasses datetime decimal difflib enum fnmatch fractions functools glob gzip hashlib "
+    "heapq html io itertools json logging math operator os pathlib pickle pprint queue random re "
+    "shlex shutil statistics string struct subprocess sys tempfile textwrap threading time typing "
+    "urllib uuid zipfile zlib"
+).split()
 DEFAULT_HELDOUT_FRACTION = 0.1
 
 
@@ -60,16 +71,26 @@ def split_of(object_id: str, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION)
 def question_documents(
     min_reference_chars: int = DEFAULT_MIN_REFERENCE_CHARS,
     max_reference_chars: int = DEFAULT_MAX_REFERENCE_CHARS,
-    kinds: tuple[str, ...] = QUESTION_KINDS,
+    kinds: Sequence[str] = QUESTION_KINDS,
+    modules: Sequence[str] | str = QUESTION_MODULES,
 ) -> list[dict]:
     """Corpus documents worth a question: public classes and routines of moderate length.
 
-    Deprecated objects are left out (their docstrings mostly point elsewhere). Sorted by id.
+    ``modules`` names the top-level modules to ask about, or is ``"all"``. Deprecated objects are
+    left out (their docstrings mostly point elsewhere). Sorted by id.
     """
+    if isinstance(modules, str):
+        if modules != "all":
+            raise ValueError(f"stdlib_docs: modules must be a list of module names or 'all', got {modules!r}")
+        wanted = None
+    else:
+        wanted = set(modules)
     documents = []
     for doc in iter_docstrings(min_chars=DEFAULT_MIN_CHARS):
         text = doc["text"]
         if doc["kind"] not in kinds or not min_reference_chars <= len(text) <= max_reference_chars:
+            continue
+        if wanted is not None and doc["id"].split(".")[0] not in wanted:
             continue
         if "deprecated" in text[:200].lower():
             continue
@@ -87,15 +108,14 @@ def load_rows(
 
     Rows come in an order shuffled by hashing each name with ``seed``, so ``limit`` takes a
     spread of modules rather than the alphabetically first ones, and a larger limit extends a
-    smaller one. ``options``: ``min_reference_chars``, ``max_reference_chars``, ``kinds``.
+    smaller one. ``options``: ``min_reference_chars``, ``max_reference_chars``, ``kinds``,
+    ``modules`` (see ``question_documents``).
     """
     if not 0.0 <= heldout_fraction <= 1.0:
         raise ValueError(f"heldout_fraction must be in [0, 1], got {heldout_fraction}")
-    unknown = set(options) - {"min_reference_chars", "max_reference_chars", "kinds"}
+    unknown = set(options) - {"min_reference_chars", "max_reference_chars", "kinds", "modules"}
     if unknown:
         raise ValueError(f"stdlib_docs: unknown option(s) {sorted(unknown)}")
-    if "kinds" in options:
-        options["kinds"] = tuple(options["kinds"])
     documents = question_documents(**options)
     documents.sort(key=lambda doc: (unit_hash(doc["id"], f"order:{seed}"), doc["id"]))
     if limit is not None:
