@@ -91,10 +91,8 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
     summary = score_summary(scored)
     front = {
         "tags": ["prefgen", "dpo", "preference-data", facts.reward],
-        "configs": [{"config_name": "default", "data_files": None}],
         "prefgen": {"version": facts.version, "fingerprint": facts.fingerprint, "config_hash": facts.config_hash},
     }
-    front.pop("configs")  # saved with save_to_disk, not as data files
     parts = [
         "---\n" + yaml.safe_dump(front, sort_keys=False) + "---",
         f"# {facts.name} — preference pairs ({facts.version})",

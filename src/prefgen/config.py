@@ -16,7 +16,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from prefgen.hashing import content_hash
 from prefgen.train.settings import DPOSettings
 
 
@@ -126,11 +125,6 @@ class PipelineConfig(Section):
 
     def run_dir(self) -> Path:
         return Path(self.output.dir) / self.name
-
-    def section_hash(self, *sections: str) -> str:
-        """Hash of the named sections: what determines a stage's output."""
-        dump = self.model_dump(mode="json")
-        return content_hash({s: dump[s] for s in sections})
 
 
 class ConfigError(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,3 @@ def fingerprint_files(paths: list[Path], chunk: int = 1 << 20) -> str:
             while block := handle.read(chunk):
                 digest.update(block)
     return digest.hexdigest()
-
-
-def fingerprint_directory(directory: Path, suffixes: tuple[str, ...] = ()) -> str:
-    """Fingerprint every regular file under ``directory`` (optionally only these suffixes)."""
-    files = [
-        Path(root) / name
-        for root, _, names in os.walk(directory)
-        for name in names
-        if not suffixes or name.endswith(suffixes)
-    ]
-    return fingerprint_files(files)
