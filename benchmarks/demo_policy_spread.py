@@ -108,7 +108,7 @@ def summarise(groups: list[list[tuple[float | None, int]]]) -> dict:
     for s in scores:
         bins[min(9, int(s * 10))] += 1
     within = [statistics.pstdev([s or 0.0 for s, _ in g]) for g in groups if len(g) > 1]
-    pairs = [first_pair([(s or 0.0, n) for s, n in g]) for g in groups]
+    pairs = [first_pair([(s, n) for s, n in g if s is not None]) for g in groups]  # unscored: no pair
     lengths = [n for g in groups for _, n in g]
     return {
         "samples": len(scores),
@@ -127,6 +127,10 @@ def summarise(groups: list[list[tuple[float | None, int]]]) -> dict:
     }
 
 
+def _round(value, digits: int = 3):
+    return round(value, digits) if isinstance(value, float) else value
+
+
 def _quantiles(values, qs):
     ordered = sorted(values)
     return [ordered[min(len(ordered) - 1, int(q * len(ordered)))] for q in qs]
@@ -138,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="training budget (default: the policy's default)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a TrainingSettings field")
     parser.add_argument("--prompts", type=int, default=48, help="questions per split")
-    parser.add_argument("--samples", type=int, default=4, help="samples per question")
+    parser.add_argument("--samples", type=int, default=8, help="samples per question (the pipeline's generate.n)")
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="retrain even if cached")
@@ -171,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_dir": model_dir.name,
         "settings": metadata.get("settings", asdict(settings)),
         "training_seconds": metadata.get("seconds"),
+        "training_cpu_seconds": metadata.get("cpu_seconds"),
         "training_tokens": metadata.get("training_tokens"),
         "final_loss": metadata.get("final_loss"),
         "prepare_seconds_this_run": round(prepare_seconds, 1),
@@ -206,8 +211,10 @@ def _write(result: dict, tag: str) -> str:
         "",
         f"Command: `python benchmarks/demo_policy_spread.py{(' --tag ' + tag) if tag else ''}` ({result['python']}, {result['machine']}).",
         f"Policy: {result['settings']['num_layers']} layers, hidden {result['settings']['hidden_size']}, "
-        f"{result['settings']['steps']} steps of {result['settings']['batch_size']}x{result['settings']['seq_len']} tokens; "
-        f"training took {result['training_seconds']} s on {result['training_tokens']} tokens, final loss {result['final_loss']}.",
+        f"vocabulary {result['settings']['vocab_size']}, {result['settings']['steps']} steps of "
+        f"{result['settings']['batch_size']}x{result['settings']['seq_len']} tokens over a {result['training_tokens']}-token "
+        f"training set; training took {result['training_seconds']} s wall, {result['training_cpu_seconds']} s CPU "
+        f"(tokenizer, model and training loop), final loss {_round(result['final_loss'])}.",
         "Sampling: temperature 1.0, top-p 0.95, "
         f"{result['sampling']['max_new_tokens']} new tokens, {result['sampling']['per_prompt']} samples per question. "
         "QUIP: share of character 25-grams found in the stdlib docstring corpus (brute-force set).",
