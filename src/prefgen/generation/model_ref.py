@@ -74,7 +74,10 @@ def _from_hub(repo_id: str) -> Path:
 def fingerprint_model(directory: Path) -> str:
     """A hash of a model directory's files (large ones sampled at both ends)."""
     digest = hashlib.sha256()
-    for file in sorted(p for p in directory.rglob("*") if p.is_file() and ".cache" not in p.parts):
+    # Only a ``.cache`` inside the model directory (a download tool's bookkeeping) is skipped: the
+    # directory itself may well live under one (the hub cache, prefgen's own cache).
+    files = (p for p in directory.rglob("*") if p.is_file() and ".cache" not in p.relative_to(directory).parts)
+    for file in sorted(files):
         size = file.stat().st_size
         digest.update(f"{file.relative_to(directory)}:{size}".encode())
         with open(file, "rb") as handle:
