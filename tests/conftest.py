@@ -24,6 +24,23 @@ TINY_TEXTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fast_tests_start_neither_vllm_nor_ray(request, monkeypatch):
+    """A test not marked slow fails if it starts Ray or a vLLM engine (`make test-fast` stays fast)."""
+    if request.node.get_closest_marker("slow"):
+        return
+
+    def forbidden(*args, **kwargs):
+        pytest.fail(f"{request.node.name} starts Ray or vLLM: mark it @pytest.mark.slow or use runtime: local")
+
+    for fixture in ("ray_runtime", "tiny_model", "loop_run"):
+        if fixture in request.fixturenames:
+            forbidden()
+    monkeypatch.setattr("prefgen.executors.ray_runtime.ensure_ray", forbidden)
+    monkeypatch.setattr("prefgen.executors.local_runtime.LocalRuntime.engines", forbidden)
+    monkeypatch.setattr("prefgen.executors.engine_pool.get_pool", forbidden)
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A randomly initialised 2-layer Llama (head_dim 64) with a BPE tokenizer trained here."""
@@ -92,6 +109,10 @@ def pipeline_dict(tmp_path: Path, model: Path | str, source: Path | str, **secti
             config[key] = {**config[key], **value}
         else:
             config[key] = value
+    generate = config["generate"]
+    if "replay" in (generate.get("backend"), generate.get("strategy")):
+        # replay takes only its own key: the sampling defaults above are not its settings
+        config["generate"] = {k: v for k, v in generate.items() if k in ("backend", "strategy", "replay_path", "shard_size")}
     return config
 
 

@@ -47,7 +47,9 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "prompts.colour: unknown key" in problems
     assert "pairing.strategy:" in problems
     assert "reward.name: unknown reward 'lenght'. Did you mean: length?" in problems
-    assert len(info.value.problems) == 6
+    # the preflight problem the usable values show comes with the schema errors (not after them)
+    assert "prompts.source: no such file or directory: prompts.jsonl" in problems
+    assert len(info.value.problems) == 7
 
 
 def test_validate_command_lists_errors_and_exits_2(tmp_path):
@@ -67,7 +69,8 @@ def test_overrides_and_environment_variables(tmp_path, monkeypatch):
 
 
 def test_unset_environment_variable_is_a_problem(tmp_path):
-    text = "name: t\nmodel: {path: '${NO_SUCH_VARIABLE_X}'}\nprompts: {source: p}\nreward: {name: length}\n"
+    (tmp_path / "p").write_text('{"prompt": "hi"}\n')
+    text = f"name: t\nmodel: {{path: '${{NO_SUCH_VARIABLE_X}}'}}\nprompts: {{source: {tmp_path / 'p'}}}\nreward: {{name: length}}\n"
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text))
     assert info.value.problems == ["model.path: environment variable ${NO_SUCH_VARIABLE_X} is not set"]
@@ -134,3 +137,54 @@ def test_help_lists_commands_and_exit_codes():
     assert result.exit_code == 0
     for word in ("run", "validate", "status", "schema", "inspect", "nothing new"):
         assert word in result.output
+
+
+def test_schema_errors_come_with_preflight_problems(tmp_path):
+    text = yaml.safe_dump(
+        {
+            "name": "t",
+            "model": {"path": str(tmp_path / "no-model")},
+            "prompts": {"source": str(tmp_path / "nope.jsonl")},
+            "generate": {"temperature": -1},
+            "reward": {"name": "length"},
+            "output": {"dir": str(tmp_path / "out")},
+        }
+    )
+    result = runner.invoke(app, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code == 2
+    for line in ("generate.temperature:", "model.path: no model directory", "prompts.source: no such file"):
+        assert line in result.output
+
+
+def test_validate_creates_nothing(tmp_path):
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "hi"}\n')
+    for model in (str(tmp_path), str(tmp_path / "no-model")):  # a valid config, and one with a problem
+        text = yaml.safe_dump(
+            {"name": "t", "model": {"path": model}, "prompts": {"source": str(prompts)},
+             "reward": {"name": "length"}, "output": {"dir": str(tmp_path / "out" / "deeper")}}
+        )
+        runner.invoke(app, ["validate", str(write(tmp_path, text))])
+        assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_is_reported_without_creating_it(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"prompt": "hi"}\n')
+    text = yaml.safe_dump(
+        {"name": "t", "model": {"path": str(tmp_path)}, "prompts": {"source": str(prompts)},
+         "reward": {"name": "length"}, "output": {"dir": str(blocker / "out")}}
+    )
+    result = runner.invoke(app, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code == 2 and "output.dir: cannot write" in result.output
+
+
+def test_old_backend_key_still_names_the_strategy(tmp_path):
+    text = BROKEN.replace("generate: {temperature: -1, n: 0}", "generate: {backend: vllm, n: 2}")
+    raw = yaml.safe_load(text)
+    raw.update(reward={"name": "length"}, pairing={"strategy": "all_pairs"}, model={"path": "some/model"})
+    raw["prompts"] = {"source": "hf:x"}
+    config = load_config(write(tmp_path, yaml.safe_dump(raw)))
+    assert config.generate.strategy == "sampling" and config.generate.params == {"n": 2}

@@ -136,9 +136,9 @@ def test_question_options_widen_or_narrow_the_set():
 
 
 def test_builtin_source_is_registered():
-    from prefgen.sources import BUILTIN_SOURCES
+    from prefgen.registry import prompt_sources
 
-    assert BUILTIN_SOURCES["stdlib_docs"] == "prefgen.sources.stdlib_docs:load_rows"
+    assert prompt_sources.entries["stdlib_docs"] == "prefgen.sources.builtin:StdlibDocsSource"
     assert stdlib_docs.load_rows is load_rows
 
 

@@ -79,6 +79,7 @@ def replay_run(tmp_path: Path, name: str, texts: list[list[str]], reward: dict) 
         generate={"backend": "replay", "replay_path": str(replay), "shard_size": 4},
         prompts={"heldout_fraction": 0.25},
         pairing={"strategy": "quote_tuning", "min_margin": 0.05},
+        runtime="local",
     )
     config["reward"] = reward
     summary = PipelineRun(PipelineConfig.model_validate(config)).run()
@@ -104,7 +105,7 @@ def source_name(doc: dict) -> str:
     return f"— {doc['id']}, offset 0"
 
 
-def test_notebook_on_a_quote_reward_run(tmp_path, ray_runtime):
+def test_notebook_on_a_quote_reward_run(tmp_path):
     build_index(DOCS, tmp_path / "index")
     run_dir = replay_run(tmp_path, "quotes", quoting_answers(8), {"name": "quote", "index": str(tmp_path / "index")})
 
@@ -117,7 +118,7 @@ def test_notebook_on_a_quote_reward_run(tmp_path, ray_runtime):
     assert quotes and all(any(source_name(doc) in quote for doc in DOCS) for quote in quotes), quotes
 
 
-def test_notebook_on_another_reward_shows_its_details(tmp_path, ray_runtime):
+def test_notebook_on_another_reward_shows_its_details(tmp_path):
     answers = [["x" * (10 + 5 * k + i) for k in range(4)] for i in range(8)]
     run_dir = replay_run(tmp_path, "lengths", answers, {"name": "length", "target_chars": 20})
 

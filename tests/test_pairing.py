@@ -85,9 +85,11 @@ def test_chat_prompts_give_conversational_pairs():
     assert row["prompt"] == [{"role": "user", "content": "hi"}]
 
 
-@pytest.mark.parametrize("strategy", ["best_worst", "all_pairs", "quote_tuning"])
-def test_every_prompt_without_pair_is_counted(strategy):
+@pytest.mark.parametrize(
+    "strategy, params", [("best_worst", {}), ("all_pairs", {}), ("quote_tuning", {"max_length_ratio": 0.5})]
+)
+def test_every_prompt_without_pair_is_counted(strategy, params):
     prompts = [Prompt(id=f"p{i}", prompt=f"q{i}") for i in range(3)]
     samples = [sample("p0", 0, 0.0), sample("p0", 1, 1.0), sample("p1", 0, 0.5)]
-    result = build_pairs(prompts, samples, PairingConfig(strategy=strategy, min_margin=0.1, max_length_ratio=0.5))
+    result = build_pairs(prompts, samples, PairingConfig(strategy=strategy, min_margin=0.1, **params))
     assert len({p.prompt_id for p in result.pairs}) + result.prompts_without_pair == 3

@@ -86,7 +86,7 @@ def test_heldout_split_is_deterministic(tmp_path):
 def test_missing_source_and_unknown_builtin(tmp_path):
     with pytest.raises(PromptSourceError, match="prompts.source: no such file"):
         read_prompts(PromptsConfig(source=str(tmp_path / "none.jsonl")))
-    with pytest.raises(PromptSourceError, match="unknown builtin"):
+    with pytest.raises(PromptSourceError, match="unknown prompt source"):
         read_prompts(PromptsConfig(source="builtin:nope"))
 
 

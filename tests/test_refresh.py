@@ -178,11 +178,11 @@ def test_readers_see_the_old_or_the_new_version_never_a_mix(tmp_path, ray_runtim
     assert len(versions) == 2 and seen and set(seen) <= versions
 
 
-def test_versions_are_pruned_and_latest_kept(tmp_path, ray_runtime):
+def test_versions_are_pruned_and_latest_kept(tmp_path):
     source, _ = replay_setup(tmp_path)
     for variant in range(4):
         _, replay = replay_setup(tmp_path, variant=variant)
-        config = make_config(tmp_path, "demo", source, generate={"backend": "replay", "replay_path": str(replay)}, output={"keep_versions": 2})
+        config = make_config(tmp_path, "demo", source, runtime="local", generate={"backend": "replay", "replay_path": str(replay)}, output={"keep_versions": 2})
         assert PipelineRun(config).run().status == "published"
     run_dir = RunDir(tmp_path / "out" / "test")
     assert [p.name for p in run_dir.version_dirs()] == ["v0003", "v0004"]
@@ -191,22 +191,22 @@ def test_versions_are_pruned_and_latest_kept(tmp_path, ray_runtime):
     assert "v0004" in card and "previous_version | v0003" in card
 
 
-def test_failed_publish_keeps_the_previous_version(tmp_path, ray_runtime, monkeypatch):
+def test_failed_publish_keeps_the_previous_version(tmp_path, monkeypatch):
     import errno
 
-    import prefgen.pipeline as pipeline
+    import prefgen.stages.publish as publish_stage
 
     source, replay = replay_setup(tmp_path)
-    config = make_config(tmp_path, "demo", source, generate={"backend": "replay", "replay_path": str(replay)})
+    config = make_config(tmp_path, "demo", source, runtime="local", generate={"backend": "replay", "replay_path": str(replay)})
     PipelineRun(config).run()
     before = published(tmp_path / "out" / "test")
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "write_dataset", disk_full)
+    monkeypatch.setattr(publish_stage, "write_dataset", disk_full)
     _, other = replay_setup(tmp_path, variant=3)
-    changed = make_config(tmp_path, "demo", source, generate={"backend": "replay", "replay_path": str(other)})
+    changed = make_config(tmp_path, "demo", source, runtime="local", generate={"backend": "replay", "replay_path": str(other)})
     with pytest.raises(OutputNotWritableError, match="previous version kept"):
         PipelineRun(changed).run()
     assert published(tmp_path / "out" / "test") == before
@@ -237,17 +237,17 @@ def test_a_second_refresh_of_the_same_output_exits_busy(tmp_path):
     assert "is being refreshed by pid" in result.output
 
 
-def test_a_shard_scored_for_some_of_its_prompts_is_rescored_for_all(tmp_path, ray_runtime):
+def test_a_shard_scored_for_some_of_its_prompts_is_rescored_for_all(tmp_path):
     source, replay = replay_setup(tmp_path, prompts=4)
     rows = [{"prompt": f"q{i}"} for i in range(4)]
     sections = dict(generate={"backend": "replay", "replay_path": str(replay), "shard_size": 4})
-    PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    PipelineRun(make_config(tmp_path, "demo", source, runtime="local", **sections)).run()
     # drop the score shards and rerun with half the prompts: their shard is rescored for those only
     for path in (tmp_path / "out" / "test" / "work" / "score").glob("*.parquet"):
         path.unlink()
     write_jsonl(source, rows[:2])
-    half = PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    half = PipelineRun(make_config(tmp_path, "demo", source, runtime="local", **sections)).run()
     assert half.counts["candidates"] == 8
     write_jsonl(source, rows)
-    whole = PipelineRun(make_config(tmp_path, "demo", source, **sections)).run()
+    whole = PipelineRun(make_config(tmp_path, "demo", source, runtime="local", **sections)).run()
     assert whole.counts["candidates"] == 16 and whole.counts["unscorable"] == 0

@@ -63,7 +63,6 @@ def run(
     Example: prefgen run pipelines/quote_tuning.yaml generate.n=8
     """
     from prefgen.config import ConfigError
-    from prefgen.executors.ray_runtime import shutdown_ray
     from prefgen.pipeline import PipelineRun
     from prefgen.progress import StageTracker
     from prefgen.rundir import RunLockedError
@@ -87,8 +86,6 @@ def run(
     except Exception as exc:  # the log file has the traceback
         console.print(f"[red]failed:[/red] {type(exc).__name__}: {exc}", markup=True, highlight=False)
         raise typer.Exit(EXIT_FAILED)
-    finally:
-        shutdown_ray()
     if not quiet:
         _print_summary(summary)
     raise typer.Exit(EXIT_NOTHING_NEW if summary.status == "nothing_new" else EXIT_OK)
@@ -124,7 +121,12 @@ def validate(
     from prefgen.pipeline import preflight
 
     try:
-        preflight(config)
+        if config.rounds > 0:
+            from prefgen.rounds import loop_preflight
+
+            loop_preflight(config)
+        else:
+            preflight(config)
     except ConfigError as exc:
         _print_problems(exc)
         raise typer.Exit(EXIT_BAD_CONFIG)

@@ -55,47 +55,54 @@ class PromptsConfig(Section):
     heldout_fraction: float = Field(0.0, ge=0, lt=1, description="Share of prompts kept out of pairs for evaluation.")
 
 
-class GenerateConfig(Section):
-    backend: Literal["vllm", "replay"] = "vllm"
-    replay_path: str | None = Field(None, description="jsonl/parquet of candidates (backend: replay).")
-    n: int = Field(4, ge=1, description="Samples per prompt.")
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(-1, ge=-1)
-    max_tokens: int = Field(128, gt=0)
-    stop: list[str] = Field(default_factory=list)
-    seed: int = 0
-    shard_size: int = Field(64, gt=0, description="Prompts per checkpointed shard.")
-
-    @model_validator(mode="after")
-    def _replay_needs_path(self) -> "GenerateConfig":
-        if self.backend == "replay" and not self.replay_path:
-            raise ValueError("replay_path is required when backend is 'replay'")
-        return self
-
-
-class RewardConfig(BaseModel):
-    """``name`` picks the reward; every other key belongs to that reward's Params."""
+class PluginSection(BaseModel):
+    """A section naming a plug-in; every key but the section's own belongs to the plug-in's Params."""
 
     model_config = ConfigDict(extra="allow")
-    name: str
 
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
 
 
-class PairingConfig(Section):
-    strategy: Literal["best_worst", "all_pairs", "quote_tuning"] = "best_worst"
-    min_margin: float = Field(0.1, ge=0, description="Smallest score gap a pair may have.")
-    max_length_ratio: float = Field(
-        0.1, gt=0, description="quote_tuning: largest |len_w - len_l| / min(len_w, len_l) in tokens."
-    )
-    strict: bool = Field(True, description="quote_tuning: the paper's strict '>' / '<' (false: the code's '>=' / '<=').")
-    pairs_per_prompt: int | None = Field(
-        None, ge=1, description="Most pairs per prompt (quote_tuning: 1 by default; all_pairs: no limit)."
-    )
-    seed: int = 0
+class GenerateConfig(PluginSection):
+    """``strategy`` makes the candidates (``sampling`` with vLLM, ``replay`` from a file, or a
+    plug-in); its keys (``n``, ``temperature``, ... for sampling) are validated by its Params."""
+
+    strategy: str = Field("sampling", description="sampling | replay | package.module:Class")
+    shard_size: int = Field(64, gt=0, description="Prompts per checkpointed shard.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_is_the_old_name(cls, data: Any) -> Any:
+        # ``backend: vllm | replay`` was the key before generation strategies; it still works
+        if isinstance(data, dict) and "backend" in data and "strategy" not in data:
+            data = dict(data)
+            backend = data.pop("backend")
+            data["strategy"] = "sampling" if backend == "vllm" else backend
+        return data
+
+
+class RewardConfig(PluginSection):
+    """``name`` picks the reward; every other key belongs to that reward's Params.
+
+    A list of rewards is one ``combined`` reward of those components (weights summed).
+    """
+
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_list_is_combined(cls, data: Any) -> Any:
+        if isinstance(data, list):
+            return {"name": "combined", "components": data}
+        return data
+
+
+class PairingConfig(PluginSection):
+    """``strategy`` picks the pairing strategy; every other key belongs to its Params."""
+
+    strategy: str = "best_worst"
 
 
 class OutputConfig(Section):
@@ -118,6 +125,9 @@ class PipelineConfig(Section):
     pairing: PairingConfig = Field(default_factory=PairingConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    runtime: Literal["ray", "local"] = Field(
+        "ray", description="ray: engines as actors, scoring as tasks (ray.address joins a cluster); local: in this process."
+    )
     rounds: int = Field(
         0, ge=0, description="Training rounds: round k samples with policy k and trains policy k+1 on its pairs."
     )
@@ -201,7 +211,8 @@ def format_validation_error(error: ValidationError) -> list[str]:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
     """Read, override, expand and validate a pipeline YAML; raise ConfigError listing every problem.
 
-    Also validates the reward's own parameters (importing only its light module).
+    Also validates the plug-ins' own parameters (importing only their light modules) and, when
+    anything is wrong, adds the preflight problems that the usable values show.
     """
     source = str(path)
     try:
@@ -219,25 +230,40 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Pipelin
         config = PipelineConfig.model_validate(raw)
     except ValidationError as exc:
         problems.extend(format_validation_error(exc))
-    reward_raw = raw.get("reward")
-    if isinstance(reward_raw, dict) and isinstance(reward_raw.get("name"), str):
-        problems.extend(_reward_problems(reward_raw))
+    problems.extend(plugin_problems(raw))
+    if problems:
+        from prefgen.preflight import raw_problems
+
+        problems.extend(p for p in raw_problems(raw) if p not in problems)  # all that can be known, at once
     if problems:
         raise ConfigError(source, problems)
     assert config is not None
     return config
 
 
-def _reward_problems(reward_raw: dict[str, Any]) -> list[str]:
-    from prefgen.rewards import UnknownRewardError, reward_class
+def plugin_problems(raw: dict[str, Any]) -> list[str]:
+    """The Params of the reward, pairing and generation plug-ins the raw config names."""
+    from prefgen.registry import generation_strategies, pairing_strategies, rewards
 
-    params = {k: v for k, v in reward_raw.items() if k != "name"}
-    try:
-        cls = reward_class(reward_raw["name"])
-    except UnknownRewardError as exc:
-        return [f"reward.name: {exc}"]
-    try:
-        cls.Params(**params)
-    except ValidationError as exc:
-        return [f"reward.{line}" for line in format_validation_error(exc)]
-    return []
+    problems = []
+    reward = raw.get("reward")
+    if isinstance(reward, list):
+        reward = {"name": "combined", "components": reward}
+    if isinstance(reward, dict) and isinstance(reward.get("name"), str):
+        problems += rewards.params_problems(reward["name"], _without(reward, "name"), "reward")
+    pairing = raw.get("pairing", {})
+    if isinstance(pairing, dict) and isinstance(pairing.get("strategy", ""), str):
+        name = pairing.get("strategy", "best_worst")
+        problems += pairing_strategies.params_problems(name, _without(pairing, "strategy"), "pairing")
+    generate = raw.get("generate", {})
+    if isinstance(generate, dict):
+        generate = GenerateConfig._backend_is_the_old_name(generate)
+        if isinstance(generate.get("strategy", ""), str):
+            name = generate.get("strategy", "sampling")
+            params = _without(generate, "strategy", "shard_size")
+            problems += generation_strategies.params_problems(name, params, "generate")
+    return problems
+
+
+def _without(section: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k not in keys}

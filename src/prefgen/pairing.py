@@ -1,8 +1,14 @@
 """Pairing strategies: from a prompt's scored samples to chosen/rejected pairs.
 
-Rules every strategy keeps: candidates without a score are left out, tied scores never form a
-pair, chosen and rejected never have the same text, and every prompt left without a pair is
-counted with the reason.
+A strategy is a plug-in (see :mod:`prefgen.registry`): a class with a ``Params`` model and
+``pair(prompts, scored) -> PairingResult``. Most strategies look at one prompt at a time; they
+derive from :class:`PerPromptStrategy` and implement ``pair_prompt``, returning the prompt's pairs
+or the reason it has none. A pair's side need not be one of the samples (a synthetic refusal, say):
+its id is then ``"synthetic:<hash>"`` and ``details["synthetic"]`` names the side.
+
+Rules the built-in strategies keep (:class:`RankedStrategy`): candidates without a score are left
+out, tied scores never form a pair, chosen and rejected never have the same text, and every prompt
+left without a pair is counted with the reason.
 
 - ``best_worst``: the highest against the lowest score, if the gap is at least ``min_margin``.
 - ``all_pairs``: every pair whose gap is at least ``min_margin``, widest gaps first.
@@ -17,9 +23,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, ClassVar, Sequence
 
-from prefgen.config import PairingConfig
+from pydantic import BaseModel, ConfigDict, Field
+
 from prefgen.hashing import content_hash
 from prefgen.records import Message, PreferencePair, Prompt, Scored
 
@@ -34,7 +41,66 @@ class PairingResult:
         return sum(self.unpaired.values())
 
 
+class PairingParams(BaseModel):
+    """A strategy's keys from the YAML's ``pairing:`` block (minus ``strategy``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_margin: float = Field(0.1, ge=0, description="Smallest score gap a pair may have.")
+
+
+class PairingStrategy:
+    """Base class of every pairing strategy."""
+
+    name: ClassVar[str] = "pairing"
+    Params: ClassVar[type[BaseModel]] = PairingParams
+
+    def __init__(self, params: BaseModel | None = None):
+        self.params = params if params is not None else self.Params()
+
+    def pair(self, prompts: Sequence[Prompt], scored: Sequence[Scored]) -> PairingResult:
+        """Pairs for every prompt, in prompt order; prompts without a pair counted by reason."""
+        raise NotImplementedError
+
+
+class PerPromptStrategy(PairingStrategy):
+    """A strategy deciding each prompt's pairs from that prompt's samples alone."""
+
+    def pair_prompt(self, prompt: Prompt, samples: list[Scored]) -> list[PreferencePair] | str:
+        """The prompt's pairs, or the reason (a short phrase, counted in the card) it has none."""
+        raise NotImplementedError
+
+    def pair(self, prompts: Sequence[Prompt], scored: Sequence[Scored]) -> PairingResult:
+        by_prompt: dict[str, list[Scored]] = {}
+        for sample in scored:
+            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+        result = PairingResult()
+        for prompt in prompts:
+            outcome = self.pair_prompt(prompt, by_prompt.get(prompt.id, []))
+            if isinstance(outcome, str):
+                result.unpaired[outcome] += 1
+            elif not outcome:
+                result.unpaired["no pair met the strategy's constraints"] += 1
+            else:
+                result.pairs.extend(outcome)
+        return result
+
+
 Match = tuple[Scored, Scored]
+
+
+class RankedStrategy(PerPromptStrategy):
+    """Pairs chosen among a prompt's scored samples ranked best first; subclasses pick matches."""
+
+    def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
+        raise NotImplementedError
+
+    def pair_prompt(self, prompt: Prompt, samples: list[Scored]) -> list[PreferencePair] | str:
+        ranked = _ranked(samples)
+        if len(ranked) < 2:
+            return "fewer than 2 scored samples"
+        if ranked[0].score == ranked[-1].score:
+            return "all scores tied"
+        return [make_pair(prompt, chosen, rejected, self.name) for chosen, rejected in self.matches(ranked, prompt.id)]
 
 
 def _ranked(samples: Sequence[Scored]) -> list[Scored]:
@@ -50,78 +116,90 @@ def _gap_ok(winner: Scored, loser: Scored, min_margin: float, strict: bool = Fal
     return gap > min_margin if strict else gap >= min_margin
 
 
-def best_worst(ranked: list[Scored], config: PairingConfig, seed_key: str) -> list[Match]:
-    if len(ranked) >= 2 and _gap_ok(ranked[0], ranked[-1], config.min_margin):
-        return [(ranked[0], ranked[-1])]
-    return []
+class BestWorst(RankedStrategy):
+    """The highest against the lowest score, if the gap is at least ``min_margin``."""
+
+    name = "best_worst"
+
+    def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
+        if _gap_ok(ranked[0], ranked[-1], self.params.min_margin):
+            return [(ranked[0], ranked[-1])]
+        return []
 
 
-def all_pairs(ranked: list[Scored], config: PairingConfig, seed_key: str) -> list[Match]:
-    matches, seen_texts = [], set()
-    for i, winner in enumerate(ranked):
-        for loser in ranked[i + 1 :]:
-            if _gap_ok(winner, loser, config.min_margin) and (winner.text, loser.text) not in seen_texts:
-                seen_texts.add((winner.text, loser.text))
-                matches.append((winner, loser))
-    matches.sort(key=lambda m: -(m[0].score - m[1].score))
-    return matches[: config.pairs_per_prompt] if config.pairs_per_prompt else matches
+class AllPairsParams(PairingParams):
+    pairs_per_prompt: int | None = Field(None, ge=1, description="Most pairs per prompt (default: no limit).")
 
 
-def quote_tuning(ranked: list[Scored], config: PairingConfig, seed_key: str) -> list[Match]:
-    rng = random.Random(content_hash([config.seed, seed_key]))
-    used: set[str] = set()
-    matches = []
-    for i, winner in enumerate(ranked):
-        if winner.id in used:
-            continue
-        losers = [c for c in ranked[i + 1 :] if c.id not in used]
-        if not config.strict:
-            rng.shuffle(losers)  # the released code's variant
-        for loser in losers:
-            if _gap_ok(winner, loser, config.min_margin, config.strict) and _lengths_close(winner, loser, config):
-                matches.append((winner, loser))
-                used.update((winner.id, loser.id))
+class AllPairs(RankedStrategy):
+    """Every pair whose gap is at least ``min_margin``, widest gaps first."""
+
+    name = "all_pairs"
+    Params = AllPairsParams
+
+    def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
+        matches, seen_texts = [], set()
+        for i, winner in enumerate(ranked):
+            for loser in ranked[i + 1 :]:
+                if _gap_ok(winner, loser, self.params.min_margin) and (winner.text, loser.text) not in seen_texts:
+                    seen_texts.add((winner.text, loser.text))
+                    matches.append((winner, loser))
+        matches.sort(key=lambda m: -(m[0].score - m[1].score))
+        return matches[: self.params.pairs_per_prompt] if self.params.pairs_per_prompt else matches
+
+
+class QuoteTuningParams(PairingParams):
+    max_length_ratio: float = Field(0.1, gt=0, description="Largest |len_w - len_l| / min(len_w, len_l) in tokens.")
+    strict: bool = Field(True, description="The paper's strict '>' / '<' (false: the released code's '>=' / '<=').")
+    pairs_per_prompt: int = Field(1, ge=1, description="Most pairs per prompt.")
+    seed: int = Field(0, description="Shuffles the losers when strict is false.")
+
+
+class QuoteTuning(RankedStrategy):
+    """Algorithm 1 of Quote-Tuning (see the module docstring)."""
+
+    name = "quote_tuning"
+    Params = QuoteTuningParams
+
+    def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
+        params = self.params
+        rng = random.Random(content_hash([params.seed, prompt_id]))
+        used: set[str] = set()
+        matches = []
+        for i, winner in enumerate(ranked):
+            if winner.id in used:
+                continue
+            losers = [c for c in ranked[i + 1 :] if c.id not in used]
+            if not params.strict:
+                rng.shuffle(losers)  # the released code's variant
+            for loser in losers:
+                if _gap_ok(winner, loser, params.min_margin, params.strict) and self._lengths_close(winner, loser):
+                    matches.append((winner, loser))
+                    used.update((winner.id, loser.id))
+                    break
+            if len(matches) >= params.pairs_per_prompt:
                 break
-        if len(matches) >= (config.pairs_per_prompt or 1):
-            break
-    return matches
+        return matches
+
+    def _lengths_close(self, winner: Scored, loser: Scored) -> bool:
+        shorter = min(winner.num_tokens, loser.num_tokens)
+        if shorter <= 0:
+            return False
+        ratio = abs(winner.num_tokens - loser.num_tokens) / shorter
+        limit = self.params.max_length_ratio
+        return ratio < limit if self.params.strict else ratio <= limit
 
 
-def _lengths_close(winner: Scored, loser: Scored, config: PairingConfig) -> bool:
-    shorter = min(winner.num_tokens, loser.num_tokens)
-    if shorter <= 0:
-        return False
-    ratio = abs(winner.num_tokens - loser.num_tokens) / shorter
-    return ratio < config.max_length_ratio if config.strict else ratio <= config.max_length_ratio
+def build_strategy(name: str, params: dict[str, Any]) -> PairingStrategy:
+    """The strategy registered (or importable) as ``name``, with its validated params."""
+    from prefgen.registry import pairing_strategies
+
+    return pairing_strategies.build(name, params)
 
 
-STRATEGIES: dict[str, Callable[[list[Scored], PairingConfig, str], list[Match]]] = {
-    "best_worst": best_worst,
-    "all_pairs": all_pairs,
-    "quote_tuning": quote_tuning,
-}
-
-
-def build_pairs(prompts: Sequence[Prompt], scored: Sequence[Scored], config: PairingConfig) -> PairingResult:
-    """Pairs for every prompt, in prompt order; prompts without a pair are counted by reason."""
-    by_prompt: dict[str, list[Scored]] = {}
-    for sample in scored:
-        by_prompt.setdefault(sample.prompt_id, []).append(sample)
-    strategy = STRATEGIES[config.strategy]
-    result = PairingResult()
-    for prompt in prompts:
-        ranked = _ranked(by_prompt.get(prompt.id, []))
-        if len(ranked) < 2:
-            result.unpaired["fewer than 2 scored samples"] += 1
-            continue
-        if ranked[0].score == ranked[-1].score:
-            result.unpaired["all scores tied"] += 1
-            continue
-        matches = strategy(ranked, config, prompt.id)
-        if not matches:
-            result.unpaired["no pair met the strategy's constraints"] += 1
-        result.pairs.extend(make_pair(prompt, chosen, rejected, config.strategy) for chosen, rejected in matches)
-    return result
+def build_pairs(prompts: Sequence[Prompt], scored: Sequence[Scored], config: Any) -> PairingResult:
+    """Pairs for every prompt by the strategy a ``PairingConfig`` names."""
+    return build_strategy(config.strategy, config.params).pair(prompts, scored)
 
 
 def make_pair(prompt: Prompt, chosen: Scored, rejected: Scored, strategy: str) -> PreferencePair:
@@ -148,3 +226,8 @@ def make_pair(prompt: Prompt, chosen: Scored, rejected: Scored, strategy: str) -
             "rejected_tokens": rejected.num_tokens,
         },
     )
+
+
+def synthetic_id(text: str) -> str:
+    """The id of a pair side that is not a sample (e.g. a written refusal)."""
+    return "synthetic:" + content_hash(text)[:16]

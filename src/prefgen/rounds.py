@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import json
 import logging
-import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasets import load_from_disk
-
-from prefgen.config import PipelineConfig
+from prefgen.config import ConfigError, PipelineConfig
+from prefgen.executors.runtime import make_runtime
 from prefgen.hashing import content_hash
 from prefgen.pipeline import PipelineRun, RunFailed, RunSummary
 from prefgen.progress import StageTracker
-from prefgen.rundir import RunDir, write_json_atomic
+from prefgen.rundir import RunDir, RunLockedError, write_json_atomic
 
 log = logging.getLogger("prefgen")
 
@@ -45,28 +43,33 @@ class LoopSummary(RunSummary):
     metrics: list[dict[str, Any]] = field(default_factory=list)
 
 
-def split_metrics(candidates_dir: Path) -> dict[str, Any]:
-    """Reward per split: mean score (nulls as 0), mean length, and per-prompt means (held-out).
+def loop_preflight(config: PipelineConfig) -> None:
+    """Everything a loop needs, checked before round 0: the pipeline's checks, and held-out prompts
+    to measure on (read now: a missing split would otherwise fail only after round 0's sampling)."""
+    from prefgen.config import ConfigError
+    from prefgen.pipeline import preflight
+    from prefgen.sources.reader import read_prompts
 
-    The train split is what training optimised (the signal to tune training on); the held-out
-    split, which training never sees, is what the loop reports.
-    """
-    rows = load_from_disk(str(candidates_dir)).to_list()
-    heldout = [r for r in rows if r["split"] == "heldout"]
+    reward = preflight(config)
+    if not read_prompts(config.prompts, reward.task_problem).heldout:
+        raise ConfigError("preflight", ["prompts.heldout_fraction: rounds > 0 measures each policy on held-out "
+                                        "prompts, and this source gives none: set it > 0"])
+
+
+def measured(summary: RunSummary) -> dict[str, Any]:
+    """Reward per split of a round, from its summary (in memory), for metrics.jsonl."""
+    heldout = summary.split_metrics.get("heldout")
     if not heldout:
         raise RunFailed("no held-out prompts to measure on: set prompts.heldout_fraction > 0")
-    train = [r for r in rows if r["split"] == "train"]
-    per_prompt: dict[str, list[float]] = {}
-    for row in heldout:
-        per_prompt.setdefault(row["prompt_id"], []).append(row["score"] or 0.0)
+    train = summary.split_metrics.get("train", {})
     return {
-        "heldout_prompts": len(per_prompt),
-        "heldout_samples": len(heldout),
-        "heldout_mean_score": statistics.fmean(r["score"] or 0.0 for r in heldout),
-        "heldout_mean_tokens": statistics.fmean(r["num_tokens"] for r in heldout),
-        "train_mean_score": statistics.fmean(r["score"] or 0.0 for r in train) if train else None,
-        "train_mean_tokens": statistics.fmean(r["num_tokens"] for r in train) if train else None,
-        "per_prompt": {pid: statistics.fmean(v) for pid, v in per_prompt.items()},
+        "heldout_prompts": heldout["prompts"],
+        "heldout_samples": heldout["samples"],
+        "heldout_mean_score": heldout["mean_score"],
+        "heldout_mean_tokens": heldout["mean_tokens"],
+        "train_mean_score": train.get("mean_score"),
+        "train_mean_tokens": train.get("mean_tokens"),
+        "per_prompt": heldout["per_prompt"],
     }
 
 
@@ -90,10 +93,16 @@ class TrainingLoop:
         )
 
     def run(self, wait_seconds: float = 0) -> LoopSummary:
+        """Check everything, then run the rounds under the loop's lock on one runtime."""
+        loop_preflight(self.config)
         started = time.monotonic()
         self.root.prepare()
-        with self.root.lock(wait_seconds):
-            summary = self._run_locked()
+        self.runtime = make_runtime(self.config)
+        try:
+            with self.root.lock(wait_seconds):
+                summary = self._run_locked()
+        finally:
+            self.runtime.shutdown()
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -104,9 +113,9 @@ class TrainingLoop:
         published = False
         for k in range(self.config.rounds + 1):
             try:
-                summary = PipelineRun(self.round_config(k, policy), self.tracker).run()
-            except RunFailed:
-                raise
+                summary = PipelineRun(self.round_config(k, policy), self.tracker, self.runtime).run()
+            except (RunFailed, ConfigError, RunLockedError):
+                raise  # keep their exit codes (1, 2, 4)
             except Exception as exc:
                 raise RunFailed(f"round {k} (policy {policy}) failed: {type(exc).__name__}: {exc}") from exc
             published |= summary.status == "published"
@@ -129,31 +138,29 @@ class TrainingLoop:
     # --- training -------------------------------------------------------------------------
     def _train(self, k: int, policy: str, summary: RunSummary) -> str:
         """Policy k+1 from round k's pairs; reused when the same pairs and settings made it."""
-        from prefgen.executors.engine_pool import release_all_pools
         from prefgen.generation.model_ref import resolve_model
         from prefgen.train.dpo import train_dpo
 
-        pairs_dir = summary.run_dir / "latest" / "pairs"
+        pairs_dir = summary.version_dir / "pairs"
         out = self.root.root / "rounds" / f"round_{k + 1}" / "policy"
-        version = json.loads((summary.run_dir / "latest" / "version.json").read_text())
-        key = content_hash([version["fingerprint"], self.config.dpo.model_dump(mode="json"), policy])[:16]
+        key = content_hash([summary.fingerprint, self.config.dpo.model_dump(mode="json"), policy])[:16]
         marker = out / "prefgen_round.json"
         if marker.exists() and json.loads(marker.read_text()).get("key") == key:
             log.info("round %d: policy %s is up to date", k + 1, out)
             return str(out)
         if summary.counts["pairs"] == 0:
             raise RunFailed(f"round {k} produced no pairs to train on (see its card: {summary.run_dir / 'latest'})")
-        release_all_pools()  # the engines' memory goes back before training starts
+        self.runtime.release_engines()  # the engines' memory goes back before training starts
         start = resolve_model(policy).path
         result = train_dpo(pairs_dir, start, out, self.config.dpo, progress=self.tracker.stage(f"dpo {k + 1}", 0))
-        write_json_atomic(marker, {"key": key, "trained_from": policy, "pairs_version": version["version"], **result.to_json()})
+        write_json_atomic(marker, {"key": key, "trained_from": policy, "pairs_version": summary.version, **result.to_json()})
         return str(out)
 
     # --- metrics --------------------------------------------------------------------------
     def _measure(self, k: int, policy: str, summary: RunSummary, earlier: list[dict]) -> dict[str, Any]:
-        measured = split_metrics(summary.run_dir / "latest" / "candidates")
-        per_prompt = measured.pop("per_prompt")
-        entry = {"round": k, "policy": policy, "pairs": summary.counts["pairs"], **measured}
+        metrics = measured(summary)
+        per_prompt = metrics.pop("per_prompt")
+        entry = {"round": k, "policy": policy, "pairs": summary.counts["pairs"], **metrics}
         if earlier:
             base = earlier[0]["_per_prompt"]
             shared = [pid for pid in per_prompt if pid in base]

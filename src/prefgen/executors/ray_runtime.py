@@ -1,4 +1,4 @@
-"""Start Ray locally or join a cluster."""
+"""The Ray runtime: start Ray locally or join a cluster; engines as actors, scoring as tasks."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from prefgen.config import RayConfig
 log = logging.getLogger(__name__)
 
 
-def ensure_ray(config: RayConfig) -> None:
-    """Initialise Ray once per process: the config's address, else ``$RAY_ADDRESS``, else local."""
+def ensure_ray(config: RayConfig) -> bool:
+    """Initialise Ray once per process: the config's address, else ``$RAY_ADDRESS``, else local.
+
+    Returns whether this call started it.
+    """
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     address = config.address or os.environ.get("RAY_ADDRESS") or None
     kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None and config.num_cpus:
         kwargs["num_cpus"] = config.num_cpus
     ray.init(address=address, **kwargs)
     log.info("ray: %s, resources %s", address or "local", ray.cluster_resources())
+    return True
 
 
 def cluster_has_gpus() -> bool:
@@ -39,3 +43,41 @@ def shutdown_ray() -> None:
     release_all_pools()
     if ray.is_initialized():
         ray.shutdown()
+
+
+class RayRuntime:
+    """The Ray runtime: joins ``ray.address`` (or ``$RAY_ADDRESS``) or starts Ray on first use."""
+
+    name = "ray"
+
+    def __init__(self, config: RayConfig):
+        self.config = config
+        self.started = False  # only a Ray this runtime started is stopped by it
+
+    def _ensure(self) -> None:
+        self.started |= ensure_ray(self.config)
+
+    def scoring_jobs(self, reward_name: str, reward_params: dict):
+        from prefgen.executors.scoring import ScoringQueue
+
+        self._ensure()
+        return ScoringQueue(reward_name, reward_params)
+
+    def engines(self, model_path: str, fingerprint: str, model):
+        from prefgen.executors.engine_pool import get_pool
+
+        self._ensure()
+        return get_pool(model_path, fingerprint, model, cluster_has_gpus())
+
+    def release_engines(self) -> None:
+        import ray
+
+        from prefgen.executors.engine_pool import release_all_pools
+
+        if ray.is_initialized():
+            release_all_pools()
+
+    def shutdown(self) -> None:
+        if self.started:
+            shutdown_ray()
+            self.started = False

@@ -21,24 +21,22 @@ def _reward(name: str, params: dict[str, Any]):
 
 def score_rows(name: str, params: dict[str, Any], prompts: list[dict], candidates: list[dict]) -> list[dict]:
     """Score candidate rows against their prompts' rows; returns Scored rows (runs in a worker)."""
-    from prefgen.records import Candidate, Prompt, Scored
+    from prefgen.records import Candidate, Prompt
 
-    reward = _reward(name, params)
     by_id = {row["id"]: Prompt.from_row(row) for row in prompts}
     items = [(by_id[c["prompt_id"]], Candidate.from_row(c)) for c in candidates]
+    return [s.to_row() for s in scored_records(_reward(name, params), items)]
+
+
+def scored_records(reward, items: list) -> list:
+    """Score (prompt, candidate) items with ``reward``; one Scored record each, in order."""
+    from prefgen.records import Scored
+
     results = reward.score_safely(items)
-    scored = []
-    for (_, cand), result in zip(items, results):
-        scored.append(
-            Scored(
-                **cand.model_dump(),
-                reward=reward.name,
-                score=result.score,
-                reason=result.reason,
-                details=result.details,
-            ).to_row()
-        )
-    return scored
+    return [
+        Scored(**cand.model_dump(), reward=reward.name, score=result.score, reason=result.reason, details=result.details)
+        for (_, cand), result in zip(items, results)
+    ]
 
 
 class ScoringQueue:

@@ -1,4 +1,4 @@
-"""The replay backend: candidates generated elsewhere, read from a file instead of sampled.
+"""The replay strategy: candidates generated elsewhere, read from a file instead of sampled.
 
 Rows are JSON objects (``.jsonl``) or Parquet rows with ``text`` and either ``prompt_id`` or the
 ``prompt`` itself (matched to the pipeline's prompts); ``sample_index``, ``num_tokens`` and
@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from prefgen.generation.candidates import candidate_id
+from prefgen.generation.strategy import GenerationStrategy, ModelIdentity, StrategyParams
 from prefgen.hashing import fingerprint_files
 from prefgen.records import Candidate, Message, Prompt, RejectedInput
 
@@ -88,3 +91,39 @@ def _rows(path: Path):
                 yield number, text.strip(), f"not JSON: {exc.msg}"
                 continue
             yield number, row, None if isinstance(row, dict) else "expected a JSON object"
+
+
+class ReplayParams(StrategyParams):
+    replay_path: str = Field(description="A .jsonl or .parquet of candidates made elsewhere.")
+
+
+class ReplayStrategy(GenerationStrategy):
+    """Candidates read from ``replay_path``; rows matching none of the run's prompts are rejected.
+
+    Rows are matched against every prompt of the run, so on an incremental rerun the rows of
+    prompts sampled before are neither rejected nor read again.
+    """
+
+    Params = ReplayParams
+    uses_model = False
+
+    @classmethod
+    def check(cls, params: ReplayParams) -> list[str]:
+        if not Path(params.replay_path).exists():
+            return [f"generate.replay_path: no such file: {params.replay_path}"]
+        return []
+
+    @classmethod
+    def identify(cls, params: ReplayParams, config: Any) -> ModelIdentity:
+        return ModelIdentity(params.replay_path, None, replay_fingerprint(params.replay_path))
+
+    def key_content(self) -> Any:
+        return {}  # the file's hash is the model fingerprint: nothing else shapes the candidates
+
+    def run(self, chunks):
+        if not chunks:
+            return
+        grouped, rejected = read_replay(self.params.replay_path, self.context.prompts or [p for c in chunks for p in c])
+        self.context.reject(rejected)
+        for chunk in chunks:
+            yield chunk, [c for p in chunk for c in grouped.get(p.id, [])]

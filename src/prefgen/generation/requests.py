@@ -8,11 +8,13 @@ and reproducible runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefgen.config import GenerateConfig
 from prefgen.hashing import content_hash
 from prefgen.records import Prompt
+
+if TYPE_CHECKING:
+    from prefgen.generation.sampling import SamplingParams
 
 
 @dataclass
@@ -24,7 +26,7 @@ class GenerationRequest:
     sampling: dict[str, Any]
 
 
-def sampling_params(config: GenerateConfig) -> dict[str, Any]:
+def sampling_params(config: "SamplingParams") -> dict[str, Any]:
     """The sampling parameters shared by every request (vLLM's SamplingParams keywords)."""
     return {
         "n": config.n,
@@ -41,7 +43,7 @@ def prompt_seed(run_seed: int, prompt_id: str) -> int:
     return int(content_hash(f"{run_seed}:{prompt_id}")[:8], 16) & 0x7FFFFFFF
 
 
-def build_requests(prompts: list[Prompt], config: GenerateConfig) -> list[GenerationRequest]:
+def build_requests(prompts: list[Prompt], config: "SamplingParams") -> list[GenerationRequest]:
     """One request per prompt, each with its own seed."""
     shared = sampling_params(config)
     requests = []

@@ -1,50 +1,28 @@
 """Reward plug-ins: a lazy registry from names to classes.
 
-A reward is one module under ``prefgen/rewards/``, one line in ``REGISTRY`` and one test. Users
+A reward is one module under ``prefgen/rewards/``, one line in ``prefgen.registry.rewards`` and one test. Users
 can also name their own class by import path (``my_package.my_module:MyReward``).
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
-
+from prefgen.registry import UnknownPluginError, rewards
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
 
 # name -> "module:Class"; modules are imported only when the reward is used.
-REGISTRY: dict[str, str] = {
-    "length": "prefgen.rewards.length:LengthReward",
-    "regex": "prefgen.rewards.regex:RegexReward",
-    "quote": "prefgen.rewards.quote:QuoteReward",
-    "execution": "prefgen.rewards.execution:ExecutionReward",
-}
+REGISTRY: dict[str, str] = rewards.entries
 
 
-class UnknownRewardError(ValueError):
+class UnknownRewardError(UnknownPluginError):
     """The reward name is neither registered nor an importable ``module:Class`` path."""
 
 
 def reward_class(name: str) -> type[Reward]:
     """The class registered under ``name``, or imported from ``module:Class``."""
-    target = REGISTRY.get(name)
-    if target is None:
-        if ":" not in name:
-            close = difflib.get_close_matches(name, REGISTRY, n=3)
-            hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            raise UnknownRewardError(
-                f"unknown reward {name!r}.{hint} Known: {', '.join(sorted(REGISTRY))}; "
-                "or give an import path 'package.module:Class'."
-            )
-        target = name
-    module_name, _, class_name = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
-        cls = getattr(module, class_name)
-    except (ImportError, AttributeError) as exc:
-        raise UnknownRewardError(f"cannot import reward {target!r}: {exc}") from exc
-    if not (isinstance(cls, type) and issubclass(cls, Reward)):
-        raise UnknownRewardError(f"{target!r} is not a subclass of prefgen.rewards.Reward")
-    return cls
+        return rewards.load(name)
+    except UnknownPluginError as exc:
+        raise UnknownRewardError(str(exc)) from None
 
 
 def build_reward(name: str, params: dict) -> Reward:

@@ -1,15 +1,6 @@
-"""Where prompts come from: files, saved datasets, hub datasets, and built-in sets.
+"""Where prompts come from: files, saved datasets, hub datasets, and source plug-ins.
 
-Built-in sets are named ``builtin:NAME`` in a pipeline's ``prompts.source``. Each is a function
-returning rows ``{"prompt": str | list[message], "task": dict, "source": str}`` and may take
-keyword options from ``prompts.options``.
+Plug-ins are named ``builtin:NAME`` (registered in :data:`prefgen.registry.prompt_sources`) or by
+import path ``package.module:Class`` in a pipeline's ``prompts.source``; their keyword options,
+``prompts.options``, are validated by the class's ``Params`` (see :mod:`prefgen.sources.base`).
 """
-
-from __future__ import annotations
-
-# name -> "module:function"; imported only when used.
-BUILTIN_SOURCES: dict[str, str] = {
-    "humaneval": "prefgen.sources.humaneval:load_rows",
-    "stdlib_docs": "prefgen.sources.stdlib_docs:load_rows",
-    "mbpp": "prefgen.sources.mbpp_format:load_rows",
-}

@@ -2,13 +2,13 @@
 
 Supported sources: ``.jsonl`` / ``.json`` lines, ``.parquet``, a ``save_to_disk`` directory, any
 other local directory ``datasets.load_dataset`` understands, ``hf:NAME`` (hub datasets, for users
-with a hub), and ``builtin:NAME`` (see :data:`prefgen.sources.BUILTIN_SOURCES`).
+with a hub), and ``builtin:NAME`` and ``package.module:Class`` (source plug-ins, see :mod:`prefgen.sources.base`).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from prefgen.config import PromptsConfig
 from prefgen.hashing import content_hash
 from prefgen.records import Message, Prompt, RejectedInput
-from prefgen.sources import BUILTIN_SOURCES
+
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 TaskCheck = Callable[[dict[str, Any], bool], "str | None"]
@@ -44,19 +45,47 @@ class PromptSet:
         return [p for p in self.prompts if p.split == "heldout"]
 
 
-def check_source(config: PromptsConfig) -> list[str]:
-    """Cheap pre-flight check: does the source exist? Returns problems naming the config key."""
-    source = config.source
+def plugin_name(source: str) -> str | None:
+    """The plug-in a ``prompts.source`` names (``builtin:NAME`` or ``package.module:Class``), if any."""
     if source.startswith("builtin:"):
-        name = source.split(":", 1)[1]
-        if name not in BUILTIN_SOURCES:
-            return [f"prompts.source: unknown builtin {name!r}; known: {', '.join(sorted(BUILTIN_SOURCES))}"]
-        return []
+        return source.split(":", 1)[1]
+    if _IMPORT_PATH.match(source) and not source.startswith("hf:") and not Path(source).exists():
+        return source
+    return None
+
+
+def check_source_name(source: str, options: dict[str, Any]) -> list[str]:
+    """Cheap pre-flight check: does the source exist, does it take these options? Problems name the key."""
+    from prefgen.registry import prompt_sources
+
+    name = plugin_name(source)
+    if name is not None:
+        problems = prompt_sources.create_params(name, options)[1]
+        # the plug-in's own name is prompts.source; its Params are prompts.options
+        return [f"prompts.{p}" if p.startswith("source:") else f"prompts.options.{p}" for p in problems]
+    if options:
+        return [f"prompts.options: {source} is read as a file or dataset, which takes no options (got {sorted(options)})"]
     if source.startswith("hf:"):
         return []
     if not Path(source).exists():
         return [f"prompts.source: no such file or directory: {source}"]
     return []
+
+
+def check_source(config: PromptsConfig) -> list[str]:
+    """:func:`check_source_name` for a prompts section."""
+    return check_source_name(config.source, config.options)
+
+
+def source_plugin(config: PromptsConfig):
+    """The source plug-in for ``config``, given ``heldout_fraction`` when it assigns splits itself."""
+    from prefgen.registry import prompt_sources
+
+    cls = prompt_sources.load(plugin_name(config.source))
+    options = dict(config.options)
+    if cls.assigns_splits() and config.heldout_fraction > 0:
+        options.setdefault("heldout_fraction", config.heldout_fraction)
+    return cls(cls.Params(**options))
 
 
 def read_prompts(config: PromptsConfig, task_problem: TaskCheck | None = None) -> PromptSet:
@@ -70,11 +99,12 @@ def read_prompts(config: PromptsConfig, task_problem: TaskCheck | None = None) -
         raise PromptSourceError(problems[0])
     result = PromptSet()
     seen: dict[str, str] = {}
+    row_splits = _row_splits_apply(config)
     for origin, line, row, error in _iter_rows(config):
         if config.limit is not None and len(result.prompts) >= config.limit:
             break
         if error is None:
-            prompt, error = _to_prompt(row, config, origin)
+            prompt, error = _to_prompt(row, config, origin, row_splits)
         if error is None and task_problem is not None:
             error = task_problem(prompt.task, prompt.is_chat)
         if error is None and prompt.id in seen:
@@ -91,8 +121,8 @@ def read_prompts(config: PromptsConfig, task_problem: TaskCheck | None = None) -
 def _iter_rows(config: PromptsConfig) -> Iterator[tuple[str, int | None, Any, str | None]]:
     """Yield (origin, line number, row, parse error) for every input row."""
     source = config.source
-    if source.startswith("builtin:"):
-        yield from _builtin_rows(source.split(":", 1)[1], config.options)
+    if plugin_name(source) is not None:
+        yield from _plugin_rows(config)
     elif source.startswith("hf:"):
         from datasets import load_dataset
 
@@ -149,14 +179,28 @@ def _directory_rows(path: Path, split: str | None) -> Iterator[tuple[str, int, A
         yield f"{path.name}#{i}", i, dict(row), None
 
 
-def _builtin_rows(name: str, options: dict[str, Any]) -> Iterator[tuple[str, int, Any, str | None]]:
-    module_name, _, function_name = BUILTIN_SOURCES[name].partition(":")
-    load_rows = getattr(importlib.import_module(module_name), function_name)
-    for i, row in enumerate(load_rows(**options)):
-        yield row.get("source") or f"builtin:{name}#{i}", i, row, None
+def _plugin_rows(config: PromptsConfig) -> Iterator[tuple[str, int | None, Any, str | None]]:
+    for i, row in enumerate(source_plugin(config).rows()):
+        if not isinstance(row, dict):
+            yield f"{config.source}#{i}", i, str(row), f"expected a row mapping, got {type(row).__name__}"
+            continue
+        yield row.get("source") or f"{config.source}#{i}", i, row, None
 
 
-def _to_prompt(row: dict[str, Any], config: PromptsConfig, origin: str) -> tuple[Prompt | None, str | None]:
+def _row_splits_apply(config: PromptsConfig) -> bool:
+    """A row's own ``split`` is used unless ``heldout_fraction`` was set for a source that does not
+    take it (a source that assigns splits itself was handed the fraction, so its splits follow it)."""
+    if config.heldout_fraction <= 0:
+        return True
+    from prefgen.registry import prompt_sources
+
+    name = plugin_name(config.source)
+    return name is not None and prompt_sources.load(name).assigns_splits()
+
+
+def _to_prompt(
+    row: dict[str, Any], config: PromptsConfig, origin: str, row_splits: bool = True
+) -> tuple[Prompt | None, str | None]:
     """Turn one row into a Prompt, or explain why it cannot be one."""
     if config.field not in row:
         return None, f"missing field {config.field!r}"
@@ -183,7 +227,8 @@ def _to_prompt(row: dict[str, Any], config: PromptsConfig, origin: str) -> tuple
     if error:
         return None, error
     prompt_id = Prompt.make_id(prompt, task)
-    split = row.get("split") if row.get("split") in ("train", "heldout") else _split_for(prompt_id, config)
+    own = row.get("split") if row_splits and row.get("split") in ("train", "heldout") else None
+    split = own or _split_for(prompt_id, config)
     return Prompt(id=prompt_id, prompt=prompt, task=task, source=origin, split=split), None
 
 

@@ -1,0 +1,56 @@
+"""Where a run's work executes: Ray (engines as actors, scoring as tasks) or in this process.
+
+Both runtimes take the same calls and give the same results; only :mod:`prefgen.executors`
+imports Ray. A runtime starts what it needs on first use (a rerun with nothing to do starts
+nothing) and :meth:`Runtime.shutdown` stops it, in one place: the run's ``finally``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Protocol, Sequence
+
+from prefgen.config import ModelConfig, PipelineConfig
+
+
+class ScoringJobs(Protocol):
+    """Scoring jobs in flight: ``submit`` as generation produces them, ``finished`` as they end."""
+
+    def submit(self, key: Any, prompts: list[dict], candidates: list[dict]) -> None: ...
+
+    def finished(self, wait: bool = False) -> Iterator[tuple[Any, list[dict]]]: ...
+
+
+class Runtime:
+    """The interface of a runtime."""
+
+    name = "runtime"
+
+    def scoring_jobs(self, reward_name: str, reward_params: dict[str, Any]) -> ScoringJobs:
+        raise NotImplementedError
+
+    def engines(self, model_path: str, fingerprint: str, model: ModelConfig) -> Any:
+        """Engines for this model (``map_unordered(batches)``), started on first use."""
+        raise NotImplementedError
+
+    def release_engines(self) -> None:
+        """Free the engines' memory (before training, say)."""
+
+    def shutdown(self) -> None:
+        """Stop everything this runtime started."""
+
+
+def make_runtime(config: PipelineConfig) -> Runtime:
+    """The runtime ``config.runtime`` names."""
+    if config.runtime == "local":
+        from prefgen.executors.local_runtime import LocalRuntime
+
+        return LocalRuntime()
+    from prefgen.executors.ray_runtime import RayRuntime
+
+    return RayRuntime(config.ray)
+
+
+def map_in_order(engine: Any, batches: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """``map_unordered`` for a single in-process engine: batches one after another."""
+    for index, batch in enumerate(batches):
+        yield index, engine.generate(batch)

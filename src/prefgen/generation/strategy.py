@@ -1,0 +1,83 @@
+"""What a generation strategy is: the plug-in that turns prompt chunks into candidates.
+
+A strategy gets its ``Params`` (the ``generate:`` keys other than ``strategy`` and ``shard_size``)
+and a :class:`GenerationContext`: the engine handle, a scorer handle (so a strategy may score
+inside its own loop, as a tree search does), the model's identity and the run's prompts. Its
+``run(chunks)`` yields ``(chunk, candidates)`` as each chunk is done; the run checkpoints every
+chunk, so a killed run resumes where it stopped. :meth:`key_content` enters the content key of the
+samples, so changing a setting regenerates and keeping it reuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from prefgen.records import Candidate, Prompt, RejectedInput, Scored
+
+
+class StrategyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What generates: a name for the card, a loadable path (if any), and the fingerprint keying samples."""
+
+    name: str
+    path: str | None
+    fingerprint: str
+
+
+class Engines(Protocol):
+    """Batched generation: ``generate(requests)`` for each batch, results as each batch finishes."""
+
+    def map_unordered(self, batches: Sequence[Any]) -> Iterator[tuple[int, Any]]: ...
+
+
+class Scorer(Protocol):
+    """Scores (prompt, candidate) pairs now, with the run's reward."""
+
+    def score(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[Scored]: ...
+
+
+@dataclass
+class GenerationContext:
+    """Handles a strategy works with; engines start only when ``engines()`` is first called."""
+
+    model: ModelIdentity
+    engines: Callable[[], Engines]
+    scorer: Scorer
+    prompts: list[Prompt] = field(default_factory=list)  # every prompt of the run, done or not
+    reject: Callable[[list[RejectedInput]], None] = lambda rows: None
+    settings: Any = None  # the pipeline config, for model-level settings (chat template, ...)
+
+
+class GenerationStrategy:
+    """Base class of generation strategies."""
+
+    Params: ClassVar[type[BaseModel]] = StrategyParams
+    uses_model: ClassVar[bool] = True  # preflight checks ``model.path`` for strategies that load it
+
+    def __init__(self, params: BaseModel, context: GenerationContext):
+        self.params, self.context = params, context
+
+    @classmethod
+    def identify(cls, params: BaseModel, config: Any) -> ModelIdentity:
+        """The model this strategy generates with (resolved before any work starts)."""
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, params: BaseModel) -> list[str]:
+        """Cheap checks of the params before any work (files exist, ...), each naming its key."""
+        return []
+
+    def key_content(self) -> Any:
+        """What, besides the model, determines the samples: enters their content key."""
+        return self.params.model_dump(mode="json")
+
+    def run(self, chunks: list[list[Prompt]]) -> Iterator[tuple[list[Prompt], list[Candidate]]]:
+        """Yield each chunk with its candidates, in any order."""
+        raise NotImplementedError

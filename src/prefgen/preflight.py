@@ -1,0 +1,85 @@
+"""Checks before any heavy work: every problem that can be known from a config, all at once.
+
+Nothing here creates, starts or downloads anything, so ``prefgen validate`` leaves no trace. The
+same checks also run on the raw YAML of a config that failed its schema, on whichever values are
+usable, so a user sees the missing model next to the misspelt key (not one after the other).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from prefgen.config import PipelineConfig
+
+
+def config_problems(config: PipelineConfig) -> list[str]:
+    """Problems of a schema-valid config: model, prompt source, replay file, output directory."""
+    problems = _generation_problems(config.generate.strategy, config.model.path, config.generate.params)
+    problems += source_problems(config.prompts.source, config.prompts.options)
+    problems += output_problems(config.run_dir())
+    return problems
+
+
+def raw_problems(raw: dict[str, Any]) -> list[str]:
+    """The same checks on the raw YAML of a config with schema errors, where values are usable."""
+    problems: list[str] = []
+    model, prompts, generate = (raw.get(k) if isinstance(raw.get(k), dict) else {} for k in ("model", "prompts", "generate"))
+    strategy = generate.get("strategy") or generate.get("backend") or "sampling"
+    if isinstance(strategy, str):
+        params = {k: v for k, v in generate.items() if k not in ("strategy", "backend", "shard_size")}
+        path = model.get("path") if _usable(model.get("path")) else None
+        problems += _generation_problems(strategy, path or "demo", params) if _all_usable(params) else []
+    if _usable(prompts.get("source")):
+        options = prompts.get("options") if isinstance(prompts.get("options"), dict) else {}
+        problems += source_problems(prompts["source"], options)
+    output = raw.get("output") if isinstance(raw.get("output"), dict) else {}
+    if _usable(raw.get("name")) and _usable(output.get("dir", "outputs")):
+        problems += output_problems(Path(output.get("dir", "outputs")) / raw["name"])
+    return problems
+
+
+def _usable(value: Any) -> bool:
+    """A string value whose environment variables were all set (a missing one is already reported)."""
+    return isinstance(value, str) and "${" not in value
+
+
+def _all_usable(params: dict[str, Any]) -> bool:
+    return all(_usable(v) or not isinstance(v, str) for v in params.values())
+
+
+def _generation_problems(strategy: str, model_path: str, params: dict[str, Any]) -> list[str]:
+    from prefgen.generation.model_ref import check_model_path
+    from prefgen.registry import UnknownPluginError, generation_strategies
+
+    try:
+        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
+    except UnknownPluginError:
+        return []  # reported with the schema problems
+    problems = check_model_path(model_path) if cls.uses_model else []
+    try:
+        return problems + cls.check(cls.Params(**params))
+    except ValueError:
+        return problems  # bad params are reported with the schema problems
+
+
+def source_problems(source: str, options: dict[str, Any]) -> list[str]:
+    """Does the prompt source exist, and are its options ones it takes?"""
+    from prefgen.sources.reader import check_source_name
+
+    return check_source_name(source, options)
+
+
+def output_problems(run_dir: Path) -> list[str]:
+    """Could the run directory be created and written? Creates nothing."""
+    existing = run_dir
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return [f"output.dir: cannot write {run_dir}: {existing} is not a directory"]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [f"output.dir: cannot write {run_dir}: permission denied on {existing}"]
+    return []

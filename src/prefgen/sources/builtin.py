@@ -1,0 +1,63 @@
+"""The built-in prompt sets as source plug-ins (``prompts.source: builtin:NAME``)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pydantic import Field
+
+from prefgen.sources.base import PromptSource, SourceParams
+
+
+class StdlibDocsParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    heldout_fraction: float = Field(0.1, ge=0, le=1, description="Share of objects held out (by name hash).")
+    seed: int = 0
+    min_reference_chars: int | None = None
+    max_reference_chars: int | None = None
+    kinds: list[str] | None = None
+    modules: list[str] | str | None = None
+
+
+class StdlibDocsSource(PromptSource):
+    """Questions about standard-library objects, answered by their docstrings."""
+
+    Params = StdlibDocsParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.stdlib_docs import load_rows
+
+        return load_rows(**self.params.model_dump(exclude_none=True))
+
+
+class HumanEvalParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    with_canonical: bool = True
+    task_ids: list[str] | None = None
+
+
+class HumanEvalSource(PromptSource):
+    """The HumanEval problems shipped with prefgen."""
+
+    Params = HumanEvalParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.humaneval import load_rows
+
+        return load_rows(**self.params.model_dump())
+
+
+class MbppParams(SourceParams):
+    path: str = Field(description="An MBPP-layout .jsonl or .json file.")
+    limit: int | None = Field(None, ge=0)
+
+
+class MbppSource(PromptSource):
+    """Problems in MBPP's layout, from a file."""
+
+    Params = MbppParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.mbpp_format import load_rows
+
+        return load_rows(**self.params.model_dump())
