@@ -1,5 +1,6 @@
-"""Writing the published datasets: explicit Arrow features, so even an empty dataset has its columns
-and ``datasets.load_from_disk`` gives the same schema on every run."""
+"""Writing the published datasets: explicit Arrow features for the records' known columns, so even
+an empty dataset has them and ``datasets.load_from_disk`` gives the same schema on every run; any
+other field a record carries is published too, typed from its values."""
 
 from __future__ import annotations
 
@@ -73,12 +74,28 @@ def write_dataset(rows: list[dict[str, Any]], path: Path, features=None) -> None
 
     disable_progress_bars()  # prefgen shows its own progress; one bar per save is noise
     if features is not None:
+        features = with_extra_columns(features, rows)
         rows = [{name: row.get(name) for name in features} for row in rows]
         dataset = Dataset.from_list(rows, features=features) if rows else _empty(features)
     else:
         dataset = Dataset.from_list(rows)
     # An empty dataset saved with the default sharding writes no data file and cannot be loaded back.
     dataset.save_to_disk(str(path), **({"num_shards": 1} if dataset.num_rows == 0 else {}))
+
+
+def with_extra_columns(features, rows: list[dict[str, Any]]):
+    """``features`` plus a column for every field the records carry that it does not list.
+
+    The listed columns keep their declared types (so an empty dataset still has them); any other
+    field is published with the type inferred from its values, never dropped.
+    """
+    from datasets import Dataset, Features
+
+    extra = sorted({name for row in rows for name in row} - set(features))
+    if not extra:
+        return features
+    inferred = Dataset.from_list([{name: row.get(name) for name in extra} for row in rows]).features
+    return Features({**features, **inferred})
 
 
 def _empty(features):

@@ -152,7 +152,8 @@ class TrainingLoop:
             raise RunFailed(f"round {k} produced no pairs to train on (see its card: {summary.run_dir / 'latest'})")
         self.runtime.release_engines()  # the engines' memory goes back before training starts
         start = resolve_model(policy).path
-        result = train_dpo(pairs_dir, start, out, self.config.dpo, progress=self.tracker.stage(f"dpo {k + 1}", 0))
+        with self.tracker.live():  # a bar (steps, rate, ETA) for the minutes training takes
+            result = train_dpo(pairs_dir, start, out, self.config.dpo, progress=self.tracker.stage(f"dpo {k + 1}", 0))
         write_json_atomic(marker, {"key": key, "trained_from": policy, "pairs_version": summary.version, **result.to_json()})
         return str(out)
 
