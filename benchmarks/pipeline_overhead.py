@@ -185,14 +185,16 @@ def pipeline_config(model_dir: Path, prompts_path: Path, out_dir: Path, work: Wo
 def bare_requests(config) -> list[dict]:
     """The prompts as the pipeline reads them, each with the SamplingParams keywords prefgen uses."""
     from prefgen.generation.requests import prompt_seed, sampling_params
+    from prefgen.generation.sampling import SamplingParams
     from prefgen.sources.reader import read_prompts
 
-    shared = sampling_params(config.generate)
+    settings = SamplingParams(**config.generate.params)
+    shared = sampling_params(settings)
     return [
         {
             "prompt_id": p.id,
             "prompt": p.prompt,
-            "sampling": {**shared, "seed": prompt_seed(config.generate.seed, p.id)},
+            "sampling": {**shared, "seed": prompt_seed(settings.seed, p.id)},
         }
         for p in read_prompts(config.prompts).prompts
     ]

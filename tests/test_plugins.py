@@ -146,3 +146,60 @@ def test_every_registered_plugin_loads_and_has_strict_params(registry):
         registry.load(registry.names()[0][:-1] + "x")
     with pytest.raises(UnknownPluginError, match="not a subclass"):
         registry.load("prefgen.config:PipelineConfig")
+
+
+GENERATION_MODULE = '''
+from prefgen.generation.candidates import candidate_id
+from prefgen.generation.strategy import GenerationStrategy, ModelIdentity, StrategyParams
+from prefgen.records import Candidate
+
+
+class EchoParams(StrategyParams):
+    drafts: int = 4
+    keep: int = 2
+
+
+class EchoSearch(GenerationStrategy):
+    """Drafts of growing length; keeps the best `keep` by scoring them inside its own loop."""
+
+    Params = EchoParams
+    uses_model = False
+
+    @classmethod
+    def identify(cls, params, config):
+        return ModelIdentity("echo", None, "echo-v1")
+
+    def run(self, chunks):
+        for chunk in chunks:
+            kept = []
+            for prompt in chunk:
+                drafts = [self._draft(prompt, i) for i in range(self.params.drafts)]
+                scored = self.context.scorer.score([(prompt, d) for d in drafts])
+                best = sorted(scored, key=lambda s: -s.score)[: self.params.keep]
+                kept += [drafts[s.sample_index] for s in best]
+            yield chunk, kept
+
+    def _draft(self, prompt, i):
+        text = prompt.prompt + " !" * (i * 5)
+        return Candidate(id=candidate_id(prompt.id, i, "echo-v1", {}), prompt_id=prompt.id, sample_index=i,
+                         text=text, num_tokens=len(text.split()), finish_reason="stop", model="echo-v1")
+'''
+
+
+def test_a_users_generation_strategy_scores_inside_its_own_loop(tmp_path, monkeypatch):
+    (tmp_path / "my_search.py").write_text(textwrap.dedent(GENERATION_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"question {i}"} for i in range(3)])
+    config = pipeline_dict(tmp_path, "demo", source, runtime="local", generate={"strategy": "my_search:EchoSearch"})
+    config["generate"] = {"strategy": "my_search:EchoSearch", "keep": 2}
+    config["reward"] = {"name": "length", "target_chars": 30}
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = runner.invoke(app, ["run", str(path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    candidates = load_from_disk(str(tmp_path / "out" / "test" / "latest" / "candidates")).to_list()
+    assert len(candidates) == 6 and {c["sample_index"] for c in candidates} == {2, 3}  # 30 and 40 chars beat 20 and 10
+    path.write_text(yaml.safe_dump({**config, "generate": {"strategy": "my_search:EchoSearch", "kepe": 2}}))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "generate.kepe: unknown key" in result.output
+    sys.modules.pop("my_search", None)
