@@ -53,7 +53,7 @@ from prefgen.rewards.base import Reward, RewardParams, RewardResult
 
 LETI_STOP = ["\nclass", "\nassert", '\n"""', "\nprint", "\nif"]
 FORMATS = ("completion", "full")
-HARNESS_VERSION = 1
+HARNESS_VERSION = 2  # 2: tests run apart from the candidate, values cross as plain data
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 _PYTHON_FENCES = ("", "python", "py", "python3", "py3")
 _MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")
@@ -218,13 +218,18 @@ class ExecutionReward(Reward):
                                    "canonical_feedback": canon.details.get("feedback", "")}, "broken_problem")
 
     def _tests(self, prompt: Prompt):
-        from prefgen.sandbox.testing import ProblemError, compile_tests
+        """(CompiledTests, TrustedPrefix or None) of a prompt's problem, or the ProblemError."""
+        from prefgen.sandbox.testing import ProblemError, compile_prefix, compile_tests
 
         with self._lock:
             if prompt.id not in self._tests_cache:
                 try:
                     validate_task(prompt.task, chat=prompt.is_chat)
-                    self._tests_cache[prompt.id] = compile_tests(prompt.task["tests"], prompt.task.get("entry_point"))
+                    compiled = compile_tests(prompt.task["tests"], prompt.task.get("entry_point"))
+                    # The prompt a completion continues is the problem's own code: its helpers
+                    # run beside the tests, out of the candidate's reach.
+                    prefix = compile_prefix(prompt.prompt) if task_format(prompt) == "completion" else None
+                    self._tests_cache[prompt.id] = (compiled, prefix)
                 except (ProblemError, ValueError) as exc:
                     self._tests_cache[prompt.id] = exc
             return self._tests_cache[prompt.id]
@@ -236,23 +241,22 @@ class ExecutionReward(Reward):
         tests = self._tests(prompt)
         if isinstance(tests, Exception):
             return RewardResult(None, {"broken_problem": True, "problem_error": str(tests)}, "broken_problem")
+        compiled, prefix = tests
         task = prompt.task
         layout = build_layout(prompt, text, self.params.stop, raw=raw)
         if layout is None:
-            return RewardResult(0.0, {"passed": False, "tests_total": len(tests[2]), "tests_passed": 0,
+            return RewardResult(0.0, {"passed": False, "tests_total": len(compiled.sources), "tests_passed": 0,
                                       "feedback": "No code found in the completion."}, "no_code")
         try:
             program = _compile(layout.program, PROGRAM_FILE)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             feedback = syntax_feedback(exc, layout)
-            return RewardResult(0.0, {**_base_details(layout, len(tests[2])), "feedback": feedback,
+            return RewardResult(0.0, {**_base_details(layout, len(compiled.sources)), "feedback": feedback,
                                       "exception": {"type": type(exc).__name__, "message": str(exc)[:500]}},
                                 "syntax")
-        setup = None
-        if task.get("setup"):
-            setup = _compile(task["setup"], "<setup>")
-        kind, code, sources = tests
-        return TestProgram(program, code, kind, sources, setup, task.get("entry_point")), layout
+        setup = _compile(task["setup"], "<setup>") if task.get("setup") else None
+        return TestProgram(program, compiled.code, compiled.kind, compiled.sources, setup, task.get("entry_point"),
+                           compiled.names, prefix), layout
 
     def _run(self, test, layout: Layout, limits, retry: bool = False) -> RewardResult:
         from prefgen.sandbox.testing import run_test_program

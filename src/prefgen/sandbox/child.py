@@ -303,6 +303,13 @@ def _spawned(workdir, fds, libc, ctypes):
             raise SetupError(f"sandbox python is {sys.implementation.cache_tag}, "
                              f"prefgen runs {spec['cache_tag']}")
         main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
+        if spec.get("private"):
+            # Opened here, before the root is replaced and privileges dropped: the program reads
+            # it on fd 4, and nothing in its file system leads to it.
+            private = os.open(os.path.join(workdir, "private.bin"), os.O_RDONLY)
+            if private != 4:
+                os.dup2(private, 4)
+                os.close(private)
         if spec["mode"] != "plain":
             uid, gid = os.getuid(), os.getgid()
             flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
@@ -337,7 +344,8 @@ def serve():
     import socket
 
     libc, ctypes = _libc()
-    import resource  # noqa: F401 - loaded once here rather than in every child
+    import json  # noqa: F401 - loaded once here rather than in every child (the test harness uses it)
+    import resource  # noqa: F401
 
     sock = socket.socket(fileno=0)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
