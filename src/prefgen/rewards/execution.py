@@ -1,7 +1,9 @@
 """The ``execution`` reward: run generated code against tests in the sandbox (LeTI-style).
 
-Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`).
-Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
+Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`):
+the tests in a trusted process, the candidate's program in another, with only plain values
+crossing between them, so that a program gets credit only for comparisons that hold on real
+values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
 succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
 ``passed``, ``failed`` (an assert failed), ``error`` (an exception, or the program ended before
 its tests did), ``syntax``, ``no_code``, ``timeout``, ``memory``, ``killed`` (output limit or a
@@ -28,6 +30,11 @@ own problems (one ``{"prompt": ..., "task": {...}}`` object per line)::
     canonical_solution  a reference solution in the same format. Optional: when present, it is
                         run once per problem and a problem whose reference fails is reported
                         as broken instead of counting against the model.
+
+Tests exchange only plain values with the program (None, bool, numbers, str, bytes, and lists,
+tuples, dicts and sets of them): arguments are copies, and a result of another type fails its
+test with a ``TypeError`` saying so. In completion format the prompt's own functions (other than
+its stubs and the entry point) are the ones the tests call.
 
 Code is taken from the completion's first fenced python block (```` ```python ````), else from
 the raw text cut at LeTI's stop strings (``\\nclass``, ``\\nassert``, ``\\n\"\"\"``, ``\\nprint``,

@@ -21,7 +21,8 @@ it forks a child that:
 Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
 execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,
 cpu_seconds)`` for each request and, when the socket closes (prefgen exited), kills every
-sandbox it started and exits. Only built-in modules and ``ctypes`` are used.
+sandbox it started and exits. Only built-in modules and ``ctypes`` are used (``json`` is loaded
+once for the test harness's children).
 """
 
 import marshal
