@@ -320,3 +320,16 @@ def test_every_humaneval_canonical_solution_passes():
     results = ExecutionReward(timeout_s=10.0, workers=4).score_safely(items)
     failing = [(row["source"], r.reason, r.details.get("feedback")) for row, r in zip(rows, results) if r.reason != "passed"]
     assert len(results) == 164 and failing == []
+
+
+def test_interrupting_the_tester_earns_nothing():
+    flood = ("import os, signal, threading\ndef interrupt():\n    while True:\n"
+             "        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP):\n"
+             "            try:\n                os.kill(os.getppid(), sig)\n            except OSError:\n"
+             "                return\nthreading.Thread(target=interrupt, daemon=True).start()\n"
+             "def add(a, b):\n    return a + b if a == 20 else -12345\n")
+    items = [(ADD, Candidate(id=f"i{i}", prompt_id=ADD.id, sample_index=i, text=fenced(ADD, flood))) for i in range(3)]
+    for result in ExecutionReward(timeout_s=5.0, workers=3).score_safely(items):
+        # Each test is judged on its value alone, as if nothing had been sent.
+        assert [t["ok"] for t in result.details["tests"]] == [False, False, True], result.details["feedback"]
+        assert result.reason == "failed"

@@ -25,6 +25,7 @@ line, function), ...])``. It uses only built-ins and the modules the fork server
 """
 
 import os
+import signal
 import sys
 
 CHANNEL_FD, PRIVATE_FD = 3, 4
@@ -43,6 +44,8 @@ def _main(payload):
     exec(payload["codec"], codec)
     _make_non_dumpable()
     candidate = Candidate(payload, codec)
+    # The candidate may signal this process: SIGINT would raise KeyboardInterrupt in the tests.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tests = marshal.loads(_read_all(PRIVATE_FD))
     os.close(PRIVATE_FD)
     try:
