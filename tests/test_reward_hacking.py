@@ -94,6 +94,15 @@ def add(a, b):
 def poly(xs, x):
     return 0.0
 """),
+    "replaces_the_tests_check_function": (FIND_ZERO, """    return 12345.0
+
+
+def check(candidate):
+    pass
+
+
+METADATA = {}
+"""),
     "patches_modules_the_tests_use": (FIND_ZERO, """    import math
     math.fabs = lambda x: 0.0
     return 12345.0

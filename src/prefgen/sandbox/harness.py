@@ -201,8 +201,24 @@ class Candidate:
             self._lost(f"the program's process sent a malformed answer ({exc})")
             return None
         if reply is None:
-            self._lost("the program's process ended")
+            self._lost("the program's process ended" + self._exit_note())
         return reply
+
+    def _exit_note(self):
+        """How the candidate's process ended (`` (exit status 0)``), if it did within 50 ms."""
+        import time
+
+        for _ in range(10):
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except OSError:
+                return ""
+            if pid:
+                if os.WIFSIGNALED(status):
+                    return f" (killed by signal {os.WTERMSIG(status)})"
+                return f" (exit status {os.WEXITSTATUS(status)})"
+            time.sleep(0.005)
+        return ""
 
     def _lost(self, why):
         if self.gone is None:
