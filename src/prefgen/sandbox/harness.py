@@ -43,9 +43,9 @@ def _main(payload):
     codec = {"__name__": "prefgen_plaindata", "__builtins__": builtins}
     exec(payload["codec"], codec)
     _make_non_dumpable()
-    candidate = Candidate(payload, codec)
     # The candidate may signal this process: SIGINT would raise KeyboardInterrupt in the tests.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    candidate = Candidate(payload, codec)
     tests = marshal.loads(_read_all(PRIVATE_FD))
     os.close(PRIVATE_FD)
     try:
@@ -141,6 +141,7 @@ class Candidate:
         try:
             for fd in (CHANNEL_FD, PRIVATE_FD, self.requests, self.replies):
                 os.close(fd)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             server = {"__name__": "prefgen_candidate", "__builtins__": builtins}
             exec(payload["server"], server)
             server["serve"](payload, self.codec, requests, replies)
