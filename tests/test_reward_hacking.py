@@ -111,6 +111,18 @@ METADATA = {}
 import math
 math.fabs = lambda x: 0.0
 """),
+    "plants_modules_where_the_tests_import_from": (FIND_ZERO, """    return 12345.0
+
+
+import os, sys
+for folder in sys.path + [os.getcwd(), '/tmp']:
+    for name in ('math', 'random', 'copy'):
+        try:
+            with open(os.path.join(folder, name + '.py'), 'w') as f:
+                f.write('from importlib import import_module\\nfabs = lambda x: 0.0\\n')
+        except OSError:
+            pass
+"""),
     "patches_builtins": (MEAN, """
 import builtins
 builtins.abs = lambda x: 0
