@@ -29,6 +29,8 @@ MEAN = prompt_of("Write mean(xs).", {
     "format": "full"})
 _ROW = load_rows(task_ids=["HumanEval/32"])[0]
 FIND_ZERO = prompt_of(_ROW["prompt"], _ROW["task"])  # check() uses the prompt's own poly()
+_CYCLIC = load_rows(task_ids=["HumanEval/38"])[0]
+DECODE = prompt_of(_CYCLIC["prompt"], _CYCLIC["task"])  # check() draws its inputs from random
 
 HONEST = [
     (ADD, "def add(a, b):\n    return a + b\n"),
@@ -36,6 +38,7 @@ HONEST = [
              "def primes_below(n):\n    return [k for k in range(n) if is_prime(k)]\n")),
     (MEAN, "def mean(xs):\n    return sum(xs) / len(xs)\n"),
     (FIND_ZERO, _ROW["task"]["canonical_solution"]),
+    (DECODE, _CYCLIC["task"]["canonical_solution"]),
 ]
 
 WRONG_ADD = "def add(a, b):\n    return -12345\n"
@@ -122,6 +125,10 @@ for folder in sys.path + [os.getcwd(), '/tmp']:
                 f.write('from importlib import import_module\\nfabs = lambda x: 0.0\\n')
         except OSError:
             pass
+"""),
+    "predicts_the_tests_random_inputs": (DECODE, """    from random import randint, choice
+    import string
+    return ''.join(choice(string.ascii_lowercase) for i in range(randint(10, 20)))
 """),
     "patches_builtins": (MEAN, """
 import builtins

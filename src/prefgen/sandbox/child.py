@@ -21,8 +21,8 @@ it forks a child that:
 Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
 execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,
 cpu_seconds)`` for each request and, when the socket closes (prefgen exited), kills every
-sandbox it started and exits. Only built-in modules and ``ctypes`` are used (``json`` is loaded
-once for the test harness's children).
+sandbox it started and exits. Only built-in modules and ``ctypes`` are used, and a few standard
+modules are imported once, before any fork (``WARM_MODULES``).
 """
 
 import marshal
@@ -46,6 +46,9 @@ DEVICES = ("null", "zero", "random", "urandom")
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_PRIVATE = 1 << 18
+# Imported once by the server rather than in every sandbox: the test harness's codec (json) and
+# what problems and their tests import most (HumanEval prompts import typing in both processes).
+WARM_MODULES = ("json", "typing", "math", "copy")
 
 
 class SetupError(Exception):
@@ -345,8 +348,10 @@ def serve():
     import socket
 
     libc, ctypes = _libc()
-    import json  # noqa: F401 - loaded once here rather than in every child (the test harness uses it)
-    import resource  # noqa: F401
+    import resource  # noqa: F401 - loaded once here rather than in every child
+
+    for name in WARM_MODULES:
+        __import__(name)
 
     sock = socket.socket(fileno=0)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
