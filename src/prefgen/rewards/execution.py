@@ -226,13 +226,12 @@ class ExecutionReward(Reward):
 
     def _tests(self, prompt: Prompt):
         """(CompiledTests, TrustedPrefix or None) of a prompt's problem, or the ProblemError."""
-        from prefgen.sandbox.testing import ProblemError, compile_prefix, compile_tests
+        from prefgen.sandbox.testing import ProblemError, compile_prefix
 
         with self._lock:
             if prompt.id not in self._tests_cache:
                 try:
-                    validate_task(prompt.task, chat=prompt.is_chat)
-                    compiled = compile_tests(prompt.task["tests"], prompt.task.get("entry_point"))
+                    compiled = validate_task(prompt.task, chat=prompt.is_chat)
                     # The prompt a completion continues is the problem's own code: its helpers
                     # run beside the tests, out of the candidate's reach.
                     prefix = compile_prefix(prompt.prompt) if task_format(prompt) == "completion" else None
@@ -321,8 +320,10 @@ def task_format(prompt: Prompt) -> str:
     return "full" if prompt.is_chat else fmt
 
 
-def validate_task(task: dict[str, Any], chat: bool = False) -> None:
+def validate_task(task: dict[str, Any], chat: bool = False):
     """Raise ``ValueError`` with the reason when a task cannot be scored by this reward.
+
+    Returns the compiled tests (a :class:`~prefgen.sandbox.testing.CompiledTests`).
 
     Readers call it on each input row (``validate_task(row["task"])``) so that a problem without
     usable tests is rejected at read time rather than at scoring time.
@@ -349,7 +350,7 @@ def validate_task(task: dict[str, Any], chat: bool = False) -> None:
             compile(task["setup"], "<setup>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise ValueError(f"task.setup does not compile: {exc}") from exc
-    compile_tests(tests, task.get("entry_point"))  # ProblemError is a ValueError
+    return compile_tests(tests, task.get("entry_point"))  # ProblemError is a ValueError
 
 
 # --- outcome -> reward -------------------------------------------------------------------

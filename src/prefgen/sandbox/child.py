@@ -352,6 +352,11 @@ def serve():
 
     for name in WARM_MODULES:
         __import__(name)
+    # Sandboxes are forks of this process: a garbage collection in one of them would write to
+    # every object's header and copy every page. Frozen objects are never collected.
+    import gc
+
+    gc.freeze()
 
     sock = socket.socket(fileno=0)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.

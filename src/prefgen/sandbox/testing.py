@@ -232,8 +232,13 @@ def _compile(source: str, filename: str) -> types.CodeType:
 
 
 def _compile_tree(tree: ast.Module, filename: str) -> types.CodeType:
-    ast.fix_missing_locations(tree)
+    # Every node added here carries its statement's location (_at): no pass over the tree needed.
     return compile(tree, filename, "exec", dont_inherit=True, optimize=0)
+
+
+def _at(node: ast.AST, like: ast.AST) -> ast.AST:
+    """``node`` placed where ``like`` is (line and column, start and end)."""
+    return ast.copy_location(node, like)
 
 
 def _shipped_code() -> dict[str, types.CodeType]:
@@ -269,8 +274,7 @@ class _EqualityRewriter(ast.NodeTransformer):
         self.generic_visit(node)
         if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq):
             return node  # chains and other operators keep Python's semantics
-        call = ast.Call(ast.Name(_EQUAL, ast.Load()), [node.left, node.comparators[0]], [])
-        return ast.copy_location(call, node)
+        return _at(ast.Call(_at(ast.Name(_EQUAL, ast.Load()), node), [node.left, node.comparators[0]], []), node)
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
         return node  # a function body is not the assert's comparison
@@ -294,10 +298,14 @@ def _counts_as_test(stmt: ast.stmt) -> bool:
 
 def _report_outcome(stmt: ast.stmt, index: int) -> ast.stmt:
     """``try: <stmt> except BaseException as e: record(i, e) else: record(i, None)``."""
-    def record(arg: ast.expr) -> ast.stmt:
-        return ast.Expr(ast.Call(ast.Name(_RECORD, ast.Load()), [ast.Constant(index), arg], []))
+    def name(identifier: str) -> ast.Name:
+        return _at(ast.Name(identifier, ast.Load()), stmt)
 
-    handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name="_prefgen_exc",
-                                body=[record(ast.Name("_prefgen_exc", ast.Load()))])
-    node = ast.Try(body=[stmt], handlers=[handler], orelse=[record(ast.Constant(None))], finalbody=[])
-    return ast.copy_location(node, stmt)
+    def record(arg: ast.expr) -> ast.stmt:
+        call = _at(ast.Call(name(_RECORD), [_at(ast.Constant(index), stmt), arg], []), stmt)
+        return _at(ast.Expr(call), stmt)
+
+    handler = _at(ast.ExceptHandler(type=name("BaseException"), name="_prefgen_exc",
+                                    body=[record(name("_prefgen_exc"))]), stmt)
+    return _at(ast.Try(body=[stmt], handlers=[handler], orelse=[record(_at(ast.Constant(None), stmt))],
+                       finalbody=[]), stmt)
