@@ -160,9 +160,13 @@ class Candidate:
             return _remote_description(reply[1])
         return self.gone or self._lost("the program's process answered out of turn")
 
+    def ask_names(self, wanted):
+        """Ask which of ``wanted`` the program defines (sent before it has loaded, to save a wait)."""
+        self._send(["names", wanted])
+
     def names(self, wanted):
-        """[(name, kind, value)] for the names the tests need from the program."""
-        reply = self._request(["names", wanted])
+        """[(name, kind, value)] answering :meth:`ask_names`."""
+        reply = self._receive() if self.gone is None else None
         entries = reply[1] if reply is not None and reply[0] == "names" and len(reply) == 2 else []
         found = []
         for entry in entries if type(entries) is list else []:
@@ -189,14 +193,15 @@ class Candidate:
         raise _remote_exception(self._lost("the program's process answered out of turn"))
 
     def _request(self, message):
-        if self.gone is not None:
-            return None
-        try:
-            self.codec["send_message"](self.requests, message)
-        except OSError:
-            self._lost("the program's process ended")
-            return None
-        return self._receive()
+        self._send(message)
+        return self._receive() if self.gone is None else None
+
+    def _send(self, message):
+        if self.gone is None:
+            try:
+                self.codec["send_message"](self.requests, message)
+            except OSError:
+                self._lost("the program's process ended")
 
     def _receive(self):
         try:
@@ -286,13 +291,14 @@ def _connect(namespace, tests, candidate, codec):
     """Bind the names the tests take from the program; False (reported) if the program failed."""
     import builtins
 
+    forced = tests["remote_names"]
+    wanted = [n for n in tests["test_names"] if n not in namespace and not hasattr(builtins, n)]
+    wanted += [n for n in forced if n not in wanted]
+    candidate.ask_names(wanted)
     failure = candidate.loaded()
     if failure is not None:
         _emit("program_error", failure[:3])
         return False
-    forced = tests["remote_names"]
-    wanted = [n for n in tests["test_names"] if n not in namespace and not hasattr(builtins, n)]
-    wanted += [n for n in forced if n not in wanted]
     for name in forced:
         namespace.pop(name, None)  # a stub of the prompt: the candidate's own definition counts
     for name, kind, value in candidate.names(wanted):
