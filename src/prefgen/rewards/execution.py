@@ -1,7 +1,9 @@
 """The ``execution`` reward: run generated code against tests in the sandbox (LeTI-style).
 
-Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`).
-Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
+Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`):
+the tests in a trusted process, the candidate's program in another, with only plain values
+crossing between them, so that a program gets credit only for comparisons that hold on real
+values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
 succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
 ``passed``, ``failed`` (an assert failed), ``error`` (an exception, or the program ended before
 its tests did), ``syntax``, ``no_code``, ``timeout``, ``memory``, ``killed`` (output limit or a
@@ -29,6 +31,11 @@ own problems (one ``{"prompt": ..., "task": {...}}`` object per line)::
                         run once per problem and a problem whose reference fails is reported
                         as broken instead of counting against the model.
 
+Tests exchange only plain values with the program (None, bool, numbers, str, bytes, and lists,
+tuples, dicts and sets of them): arguments are copies, and a result of another type fails its
+test with a ``TypeError`` saying so. In completion format the prompt's own functions (other than
+its stubs and the entry point) are the ones the tests call.
+
 Code is taken from the completion's first fenced python block (```` ```python ````), else from
 the raw text cut at LeTI's stop strings (``\\nclass``, ``\\nassert``, ``\\n\"\"\"``, ``\\nprint``,
 ``\\nif``). In ``completion`` format a fenced block that starts at column 0 (a rewritten function)
@@ -53,7 +60,7 @@ from prefgen.rewards.base import Reward, RewardParams, RewardResult
 
 LETI_STOP = ["\nclass", "\nassert", '\n"""', "\nprint", "\nif"]
 FORMATS = ("completion", "full")
-HARNESS_VERSION = 1
+HARNESS_VERSION = 2  # 2: tests run apart from the candidate, values cross as plain data
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 _PYTHON_FENCES = ("", "python", "py", "python3", "py3")
 _MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")
@@ -218,13 +225,17 @@ class ExecutionReward(Reward):
                                    "canonical_feedback": canon.details.get("feedback", "")}, "broken_problem")
 
     def _tests(self, prompt: Prompt):
-        from prefgen.sandbox.testing import ProblemError, compile_tests
+        """(CompiledTests, TrustedPrefix or None) of a prompt's problem, or the ProblemError."""
+        from prefgen.sandbox.testing import ProblemError, compile_prefix
 
         with self._lock:
             if prompt.id not in self._tests_cache:
                 try:
-                    validate_task(prompt.task, chat=prompt.is_chat)
-                    self._tests_cache[prompt.id] = compile_tests(prompt.task["tests"], prompt.task.get("entry_point"))
+                    compiled = validate_task(prompt.task, chat=prompt.is_chat)
+                    # The prompt a completion continues is the problem's own code: its helpers
+                    # run beside the tests, out of the candidate's reach.
+                    prefix = compile_prefix(prompt.prompt) if task_format(prompt) == "completion" else None
+                    self._tests_cache[prompt.id] = (compiled, prefix)
                 except (ProblemError, ValueError) as exc:
                     self._tests_cache[prompt.id] = exc
             return self._tests_cache[prompt.id]
@@ -236,23 +247,22 @@ class ExecutionReward(Reward):
         tests = self._tests(prompt)
         if isinstance(tests, Exception):
             return RewardResult(None, {"broken_problem": True, "problem_error": str(tests)}, "broken_problem")
+        compiled, prefix = tests
         task = prompt.task
         layout = build_layout(prompt, text, self.params.stop, raw=raw)
         if layout is None:
-            return RewardResult(0.0, {"passed": False, "tests_total": len(tests[2]), "tests_passed": 0,
+            return RewardResult(0.0, {"passed": False, "tests_total": len(compiled.sources), "tests_passed": 0,
                                       "feedback": "No code found in the completion."}, "no_code")
         try:
             program = _compile(layout.program, PROGRAM_FILE)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             feedback = syntax_feedback(exc, layout)
-            return RewardResult(0.0, {**_base_details(layout, len(tests[2])), "feedback": feedback,
+            return RewardResult(0.0, {**_base_details(layout, len(compiled.sources)), "feedback": feedback,
                                       "exception": {"type": type(exc).__name__, "message": str(exc)[:500]}},
                                 "syntax")
-        setup = None
-        if task.get("setup"):
-            setup = _compile(task["setup"], "<setup>")
-        kind, code, sources = tests
-        return TestProgram(program, code, kind, sources, setup, task.get("entry_point")), layout
+        setup = _compile(task["setup"], "<setup>") if task.get("setup") else None
+        return TestProgram(program, compiled.code, compiled.kind, compiled.sources, setup, task.get("entry_point"),
+                           compiled.names, prefix), layout
 
     def _run(self, test, layout: Layout, limits, retry: bool = False) -> RewardResult:
         from prefgen.sandbox.testing import run_test_program
@@ -310,8 +320,10 @@ def task_format(prompt: Prompt) -> str:
     return "full" if prompt.is_chat else fmt
 
 
-def validate_task(task: dict[str, Any], chat: bool = False) -> None:
+def validate_task(task: dict[str, Any], chat: bool = False):
     """Raise ``ValueError`` with the reason when a task cannot be scored by this reward.
+
+    Returns the compiled tests (a :class:`~prefgen.sandbox.testing.CompiledTests`).
 
     Readers call it on each input row (``validate_task(row["task"])``) so that a problem without
     usable tests is rejected at read time rather than at scoring time.
@@ -338,7 +350,7 @@ def validate_task(task: dict[str, Any], chat: bool = False) -> None:
             compile(task["setup"], "<setup>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise ValueError(f"task.setup does not compile: {exc}") from exc
-    compile_tests(tests, task.get("entry_point"))  # ProblemError is a ValueError
+    return compile_tests(tests, task.get("entry_point"))  # ProblemError is a ValueError
 
 
 # --- outcome -> reward -------------------------------------------------------------------

@@ -3,7 +3,10 @@
 - :func:`run_python` (``runner``): one program, one fresh confined process; limits, no network,
   private file system, whole process tree killed at the end.
 - :func:`build_test_program` / :func:`run_test_program` (``testing``): a candidate program and its
-  tests, with a per-test outcome read back from an authenticated channel.
+  tests, run in separate processes of one sandbox; the tests judge only plain values
+  (``plaindata``), and results come from a channel the candidate never holds.
+
+The threat model (what is defended, what is not) is in ``README.md`` beside this file.
 """
 
 from prefgen.sandbox.runner import ExecutionResult, SandboxLimits, isolation, run_python

@@ -175,6 +175,7 @@ def run_python(
     files: dict[str, bytes | str] | None = None,
     program_globals: dict[str, Any] | None = None,
     channel: bool = False,
+    private_input: bytes | None = None,
     python: str | None = None,
 ) -> ExecutionResult:
     """Run ``code`` as ``__main__`` in a fresh sandbox and return what happened.
@@ -185,6 +186,9 @@ def run_python(
     namespace before it runs. With ``channel=True`` the program may write lines on file
     descriptor 3; they come back in ``ExecutionResult.channel`` (the program can write anything
     there: a caller that trusts records must authenticate them, e.g. with a nonce).
+    ``private_input`` is readable on file descriptor 4: a file opened before the program was
+    confined, which its file system does not show (the program must read it before it runs
+    code it does not trust, and close it).
     """
     limits = limits or SandboxLimits()
     if timeout_s is not None:
@@ -193,11 +197,12 @@ def run_python(
     mode = isolation(python)
     if mode["mode"] == "unavailable":
         return ExecutionResult(setup_error=f"no way to run a sandbox here: {mode['error']}", isolation=mode)
-    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {})
+    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {}, private_input)
 
 
 def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], channel: bool,
-             files: dict[str, bytes | str], program_globals: dict[str, Any]) -> ExecutionResult:
+             files: dict[str, bytes | str], program_globals: dict[str, Any],
+             private_input: bytes | None = None) -> ExecutionResult:
     workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-")
     try:
         os.chmod(workdir, 0o711)
@@ -205,8 +210,11 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
         if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
             rng = random.SystemRandom()
             uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
-        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals)
+        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals,
+                     private_input is not None)
         _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
+        if private_input is not None:
+            _write_private(os.path.join(workdir, "private.bin"), private_input)
         if mode["mode"] == "plain":
             _prepare_plain_workdir(workdir, files, uid, gid)
         else:
@@ -235,7 +243,7 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals):
+def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals, private=False):
     main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
     binds = list(SYSTEM_BINDS)
     prefix = os.path.dirname(os.path.dirname(python))
@@ -265,6 +273,7 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
         "cache_tag": sys.implementation.cache_tag,
         "main": main,
         "globals": program_globals,
+        "private": private,
     }
 
 

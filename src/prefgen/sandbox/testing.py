@@ -3,19 +3,27 @@
 :func:`build_test_program` compiles everything here, in the parent (a syntax error costs no
 sandbox, and asserts can never be optimised away: ``optimize=0``); :func:`run_test_program`
 ships the code objects to :mod:`prefgen.sandbox.harness` inside :func:`run_python` and reads
-its authenticated event stream back into a :class:`TestOutcome`.
+its event stream back into a :class:`TestOutcome`. The harness runs the tests in a process of
+its own and the candidate's program in another; only plain data crosses between them (see
+``README.md`` beside this file for the threat model).
 
 Tests are either a list of statements (usually ``assert`` lines, one test each), or test code
 (a string). Test code that defines ``check`` is HumanEval-style: ``check(<entry point>)`` is
 called, and each top-level statement of ``check`` that contains an ``assert`` counts as one test,
 run on its own so that one failure does not hide the others. Other test code is treated the same
-way at module level: each top-level statement holding an assert is a test.
+way at module level: each top-level statement holding an assert is a test. In every assert,
+``a == b`` is :func:`~prefgen.sandbox.plaindata.strict_equal` (a bool never equals a number).
+
+A trusted ``prefix`` (HumanEval's prompt: helper functions and the stub to complete) runs beside
+the tests, so that tests use the problem's helpers, not the candidate's redefinitions of them;
+its stubs (functions whose body is only a docstring or ``pass``) and the entry point are always
+taken from the candidate.
 """
 
 from __future__ import annotations
 
 import ast
-import secrets
+import marshal
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +31,34 @@ from typing import Any
 
 from prefgen.sandbox.runner import ExecutionResult, SandboxLimits, run_python
 
-PROGRAM_FILE, SETUP_FILE, TESTS_FILE = "<program>", "<setup>", "<tests>"
+PROGRAM_FILE, SETUP_FILE, TESTS_FILE, PREFIX_FILE = "<program>", "<setup>", "<tests>", "<prompt>"
 CHECK_NAME = "check"
 _RECORD = "_prefgen_record"
-_HARNESS_CODE: types.CodeType | None = None
+_EQUAL = "_prefgen_eq"
+_SANDBOX_DIR = Path(__file__).resolve().parent
+_SHIPPED: dict[str, types.CodeType] = {}
 
 
 class ProblemError(ValueError):
     """The problem itself (tests or setup) is unusable: not the candidate's fault."""
+
+
+@dataclass
+class CompiledTests:
+    """A problem's tests, compiled: how they run, what they count, which global names they read."""
+
+    kind: str                       # asserts | module | check | check_whole
+    code: list[types.CodeType] | types.CodeType
+    sources: list[str]              # the source of each counted test, for feedback
+    names: list[str]                # global names the tests read (some come from the program)
+
+
+@dataclass
+class TrustedPrefix:
+    """The problem's own code before the candidate's (a HumanEval prompt), run beside the tests."""
+
+    code: types.CodeType | None     # None when it does not compile on its own
+    stubs: list[str] = field(default_factory=list)  # functions left for the candidate to write
 
 
 @dataclass
@@ -43,6 +71,8 @@ class TestProgram:
     test_sources: list[str]         # the source of each counted test, for feedback
     setup: types.CodeType | None = None
     entry_point: str | None = None
+    test_names: list[str] = field(default_factory=list)
+    prefix: TrustedPrefix | None = None
 
     @property
     def num_tests(self) -> int:
@@ -74,8 +104,8 @@ class TestOutcome:
 
 
 def build_test_program(program: str, tests: list[str] | str, *, setup: str | None = None,
-                       entry_point: str | None = None) -> TestProgram:
-    """Compile a candidate program and its tests.
+                       entry_point: str | None = None, prefix: str | None = None) -> TestProgram:
+    """Compile a candidate program and its tests (``prefix``: the problem's trusted code).
 
     Raises ``SyntaxError`` (or ``ValueError`` for NUL bytes) for a program that does not
     compile, and :class:`ProblemError` for tests or setup that cannot run.
@@ -87,30 +117,48 @@ def build_test_program(program: str, tests: list[str] | str, *, setup: str | Non
             setup_code = _compile(setup, SETUP_FILE)
         except (SyntaxError, ValueError) as exc:
             raise ProblemError(f"setup code does not compile: {exc}") from exc
-    kind, tests_code, sources = compile_tests(tests, entry_point)
-    return TestProgram(program_code, tests_code, kind, sources, setup_code, entry_point)
+    compiled = compile_tests(tests, entry_point)
+    return TestProgram(program_code, compiled.code, compiled.kind, compiled.sources, setup_code,
+                       entry_point, compiled.names, compile_prefix(prefix) if prefix else None)
 
 
-def compile_tests(tests: list[str] | str, entry_point: str | None):
-    """(kind, code, counted test sources) for a test list or test code; ProblemError if unusable."""
+def compile_prefix(source: str) -> TrustedPrefix:
+    """The trusted prefix's code and stubs; code None if it does not compile on its own."""
+    try:
+        tree = ast.parse(source, PREFIX_FILE)
+        code = compile(tree, PREFIX_FILE, "exec", dont_inherit=True, optimize=0)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return TrustedPrefix(None)
+    stubs = [node.name for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(node)]
+    return TrustedPrefix(code, stubs)
+
+
+def compile_tests(tests: list[str] | str, entry_point: str | None) -> CompiledTests:
+    """The tests, compiled with ``==`` made strict in asserts; ProblemError if unusable."""
     if isinstance(tests, list):
         tests = [t for t in tests if isinstance(t, str) and t.strip()]
         if not tests:
             raise ProblemError("no tests")
-        codes = []
+        codes, names = [], set()
         for i, source in enumerate(tests):
             try:
-                codes.append(_compile(source, f"<test {i}>"))
+                tree = ast.parse(source, f"<test {i}>")
+                names |= _global_names(tree)
+                codes.append(_compile_tree(_StrictEquality().visit(tree), f"<test {i}>"))
             except (SyntaxError, ValueError) as exc:
                 raise ProblemError(f"test {i} does not compile: {exc}") from exc
-        return "asserts", codes, tests
+        return CompiledTests("asserts", codes, tests, sorted(names))
     if not isinstance(tests, str) or not tests.strip():
         raise ProblemError("no tests")
     try:
         tree = ast.parse(tests, TESTS_FILE)
     except (SyntaxError, ValueError) as exc:
         raise ProblemError(f"tests do not compile: {exc}") from exc
-    lines = tests.splitlines()
+    return _compile_test_code(tree, tests.splitlines(), entry_point)
+
+
+def _compile_test_code(tree: ast.Module, lines: list[str], entry_point: str | None) -> CompiledTests:
     check = next((n for n in reversed(tree.body) if isinstance(n, ast.FunctionDef) and n.name == CHECK_NAME), None)
     if check is not None:
         if not entry_point:
@@ -118,6 +166,8 @@ def compile_tests(tests: list[str] | str, entry_point: str | None):
         body_owner, kind = check, "check"
     else:
         body_owner, kind = tree, "module"
+    names = _global_names(tree) | ({entry_point} if entry_point else set())
+    tree = _StrictEquality().visit(tree)
     sources = []
     new_body = []
     for stmt in body_owner.body:
@@ -131,32 +181,25 @@ def compile_tests(tests: list[str] | str, entry_point: str | None):
         raise ProblemError("tests contain no assert and no check(candidate) function")
     if kind == "check" and not sources:
         kind, sources = "check_whole", [f"{CHECK_NAME}({entry_point})"]
-    ast.fix_missing_locations(tree)
-    code = compile(tree, TESTS_FILE, "exec", dont_inherit=True, optimize=0)
-    return kind, code, sources
+    return CompiledTests(kind, _compile_tree(tree, TESTS_FILE), sources, sorted(names))
 
 
 def run_test_program(test: TestProgram, limits: SandboxLimits | None = None, *,
                      module_name: str = "solution", python: str | None = None) -> TestOutcome:
     """Run ``test`` in a fresh sandbox and collect its per-test outcome."""
-    nonce = secrets.token_hex(12)
-    payload = {
-        "nonce": nonce,
-        "module_name": module_name,
-        "setup": test.setup,
-        "program": test.program,
-        "tests": test.tests,
-        "kind": test.kind,
-        "check_name": CHECK_NAME,
-        "entry_point": test.entry_point,
-    }
-    execution = run_python(_harness_code(), limits=limits, program_globals={"PAYLOAD": payload},
-                           channel=True, python=python)
+    shipped = _shipped_code()
+    public = {"codec": shipped["plaindata"], "server": shipped["candidate"], "module_name": module_name,
+              "setup": test.setup, "program": test.program}
+    prefix = test.prefix or TrustedPrefix(None)
+    private = {"module_name": module_name, "setup": test.setup, "prefix": prefix.code,
+               "tests": test.tests, "kind": test.kind, "check_name": CHECK_NAME,
+               "entry_point": test.entry_point, "test_names": test.test_names,
+               "remote_names": sorted(set(prefix.stubs) | ({test.entry_point} if test.entry_point else set()))}
+    execution = run_python(shipped["harness"], limits=limits, program_globals={"PAYLOAD": public},
+                           channel=True, private_input=marshal.dumps(private), python=python)
     outcome = TestOutcome(num_tests=test.num_tests, execution=execution)
     for line in execution.channel:
-        if not line.startswith(nonce):
-            continue  # written by the program, not the harness
-        event = _literal(line[len(nonce):])
+        event = _literal(line)
         if isinstance(event, tuple) and event:
             _apply(outcome, event)
     return outcome
@@ -188,12 +231,53 @@ def _compile(source: str, filename: str) -> types.CodeType:
     return compile(source, filename, "exec", dont_inherit=True, optimize=0)
 
 
-def _harness_code() -> types.CodeType:
-    global _HARNESS_CODE
-    if _HARNESS_CODE is None:
-        source = Path(__file__).with_name("harness.py").read_text()
-        _HARNESS_CODE = compile(source, "<prefgen-harness>", "exec", dont_inherit=True, optimize=0)
-    return _HARNESS_CODE
+def _compile_tree(tree: ast.Module, filename: str) -> types.CodeType:
+    # Every node added here carries its statement's location (_at): no pass over the tree needed.
+    return compile(tree, filename, "exec", dont_inherit=True, optimize=0)
+
+
+def _at(node: ast.AST, like: ast.AST) -> ast.AST:
+    """``node`` placed where ``like`` is (line and column, start and end)."""
+    return ast.copy_location(node, like)
+
+
+def _shipped_code() -> dict[str, types.CodeType]:
+    """The harness, the candidate's server and the plain-data codec, compiled once."""
+    if not _SHIPPED:
+        for name in ("harness", "candidate", "plaindata"):
+            source = (_SANDBOX_DIR / f"{name}.py").read_text()
+            _SHIPPED[name] = compile(source, f"<prefgen-{name}>", "exec", dont_inherit=True, optimize=0)
+    return _SHIPPED
+
+
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function with nothing but a docstring, ``pass`` or ``...`` in its body."""
+    return all(isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+               for stmt in node.body)
+
+
+def _global_names(tree: ast.AST) -> set[str]:
+    """Every name read anywhere in ``tree`` (a superset of the globals it reads)."""
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+class _StrictEquality(ast.NodeTransformer):
+    """In assert statements, ``a == b`` becomes ``_prefgen_eq(a, b)`` (see plaindata.strict_equal)."""
+
+    def visit_Assert(self, node: ast.Assert) -> ast.Assert:
+        node.test = _EqualityRewriter().visit(node.test)
+        return node
+
+
+class _EqualityRewriter(ast.NodeTransformer):
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq):
+            return node  # chains and other operators keep Python's semantics
+        return _at(ast.Call(_at(ast.Name(_EQUAL, ast.Load()), node), [node.left, node.comparators[0]], []), node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        return node  # a function body is not the assert's comparison
 
 
 def _counts_as_test(stmt: ast.stmt) -> bool:
@@ -214,10 +298,14 @@ def _counts_as_test(stmt: ast.stmt) -> bool:
 
 def _report_outcome(stmt: ast.stmt, index: int) -> ast.stmt:
     """``try: <stmt> except BaseException as e: record(i, e) else: record(i, None)``."""
-    def record(arg: ast.expr) -> ast.stmt:
-        return ast.Expr(ast.Call(ast.Name(_RECORD, ast.Load()), [ast.Constant(index), arg], []))
+    def name(identifier: str) -> ast.Name:
+        return _at(ast.Name(identifier, ast.Load()), stmt)
 
-    handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name="_prefgen_exc",
-                                body=[record(ast.Name("_prefgen_exc", ast.Load()))])
-    node = ast.Try(body=[stmt], handlers=[handler], orelse=[record(ast.Constant(None))], finalbody=[])
-    return ast.copy_location(node, stmt)
+    def record(arg: ast.expr) -> ast.stmt:
+        call = _at(ast.Call(name(_RECORD), [_at(ast.Constant(index), stmt), arg], []), stmt)
+        return _at(ast.Expr(call), stmt)
+
+    handler = _at(ast.ExceptHandler(type=name("BaseException"), name="_prefgen_exc",
+                                    body=[record(name("_prefgen_exc"))]), stmt)
+    return _at(ast.Try(body=[stmt], handlers=[handler], orelse=[record(_at(ast.Constant(None), stmt))],
+                       finalbody=[]), stmt)
