@@ -53,5 +53,5 @@ def test_bad_arguments():
 
 
 def test_share_is_not_inflated_by_floating_point():
-    rows = [example(f"c{i}", True, -0.1 * i) for i in range(10)]
-    assert len(select_hardest(rows, 0.7).kept) == 7
+    rows = [example(f"c{i:02d}", True, -0.01 * i) for i in range(50)]
+    assert len(select_hardest(rows, 0.14).kept) == 7  # 0.14 * 50 == 7.000000000000001

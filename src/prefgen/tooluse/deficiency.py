@@ -68,6 +68,6 @@ def select_hardest(
         groups[example.has_call].append(example.key)
     for has_call in (True, False):
         keys = sorted(groups[has_call], key=lambda k: (-selection.perplexities[k], k))
-        # round first: 0.7 * 10 is 7.000000000000001 in floating point, which must keep 7, not 8
+        # round first: 0.14 * 50 is 7.000000000000001 in floating point, which must keep 7, not 8
         selection.kept.extend(keys[: math.ceil(round(fraction * len(keys), 9))])
     return selection
