@@ -99,4 +99,5 @@ def test_format_calls_round_trips():
     calls = [ToolCall("f", {"a": 1, "b": "it's"}), ToolCall("g", {"c": [1.5, None, {"k": True}]})]
     for fmt in ("python", "json"):
         assert parse_calls(format_calls(calls, fmt), fmt).calls == calls
-    assert format_calls([]) == ""
+    assert format_calls([]) == "[]"
+    assert parse_calls("[]", "python").calls == [] and parse_calls("[]", "json").calls == []

@@ -193,3 +193,7 @@ def test_tool_call_reward_params_and_task_checks():
     assert reward.task_problem({"tools": [], "ground_truth": []}) is None
     assert "task.tools" in reward.task_problem({"ground_truth": []})
     assert "task.ground_truth" in reward.task_problem({"tools": [], "ground_truth": {"f": {}}})
+    assert "do not pass" in reward.task_problem(
+        {"tools": [WEATHER], "ground_truth": [{"get_weather": {"days": [1]}}]}
+    )
+    assert reward.task_problem({"tools": [], "ground_truth": [], "problem": "multi-turn"}) == "multi-turn"

@@ -17,6 +17,7 @@ from prefgen.records import Candidate, Prompt
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
 from prefgen.tooluse.calls import parse_calls
 from prefgen.tooluse.checker import check_calls
+from prefgen.tooluse.task import task_problem as tool_task_problem
 
 
 class ToolCallParams(RewardParams):
@@ -44,12 +45,9 @@ class ToolCallReward(Reward):
     Params = ToolCallParams
 
     def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
-        if not isinstance(task.get("tools"), list):
-            return "task.tools: expected a list of function docs"
-        truth = task.get("ground_truth")
-        if not isinstance(truth, list) or not all(isinstance(c, dict) and len(c) == 1 for c in truth):
-            return "task.ground_truth: expected a list of {function_name: {param: [allowed values]}}"
-        return None
+        if task.get("problem"):
+            return str(task["problem"])  # a source could not convert this row (e.g. a BFCL file)
+        return tool_task_problem(task)
 
     def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
         return [self.score_text(cand.text, prompt.task) for prompt, cand in items]

@@ -221,9 +221,9 @@ def _check_json_value(value: Any, depth: int) -> None:
 
 
 def format_calls(calls: list[ToolCall], fmt: Literal["python", "json"] = "python") -> str:
-    """The canonical text of ``calls``: what a policy should answer (empty list: empty text)."""
+    """The canonical text of ``calls``: what a policy should answer (``[]``: no call)."""
     if not calls:
-        return ""
+        return "[]"
     if fmt == "json":
         items = [{"name": c.name, "arguments": c.arguments} for c in calls]
         return json.dumps(items[0] if len(items) == 1 else items, ensure_ascii=False)
