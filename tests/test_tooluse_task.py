@@ -139,3 +139,20 @@ def test_bfcl_reader_text_style_limit_and_errors(bfcl_dir):
         load_rows(str(bfcl_dir / "nope"))
     with pytest.raises(TypeError, match="no option"):
         load_rows(str(bfcl_dir), colour="red")
+
+
+def test_reader_rejects_bad_bfcl_rows_with_their_reason(bfcl_dir):
+    from prefgen.config import PromptsConfig
+    from prefgen.sources.reader import read_prompts
+
+    config = PromptsConfig(
+        source="builtin:bfcl", options={"data_dir": str(bfcl_dir), "categories": ["simple_python"]}
+    )
+    prompts = read_prompts(config, build_reward("tool_call", {}).task_problem)
+    assert [p.task["bfcl_id"] for p in prompts.prompts] == ["simple_python_0"]
+    reasons = [r.reason for r in prompts.rejected]
+    assert (
+        len(reasons) == 3
+        and any("multi-turn" in r for r in reasons)
+        and any("not JSON" in r for r in reasons)
+    )

@@ -13,4 +13,5 @@ BUILTIN_SOURCES: dict[str, str] = {
     "stdlib_docs": "prefgen.sources.stdlib_docs:load_rows",
     "mbpp": "prefgen.sources.mbpp_format:load_rows",
     "bfcl": "prefgen.sources.bfcl:load_rows",
+    "stdlib_tools": "prefgen.sources.stdlib_tools:load_rows",
 }
