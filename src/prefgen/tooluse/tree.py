@@ -143,12 +143,13 @@ def search(
         leaves = [select_leaf(root, settings.exploration) for root in result.roots]
         grow = [i for i, leaf in enumerate(leaves) if _expandable(leaf, settings)]
         new_nodes = _expand(prompts, [leaves[i] for i in grow], grow, expand_fn, settings, result)
+        grown = set(grow)
         _complete(prompts, new_nodes, expand_fn, settings, result)
         _score(new_nodes, reward_fn, result)
         for _, node in new_nodes:
             backpropagate(node, node.reward)
         for i, leaf in enumerate(leaves):
-            if i not in grow and leaf.reward is not None:
+            if i not in grown and leaf.reward is not None:
                 backpropagate(leaf, leaf.reward)  # a finished or deepest leaf: its answer is known
     return result
 
