@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from prefgen.tooluse.pairs import extract_pairs, word_overlap
+from prefgen.tooluse.pairs import dpo_row, extract_pairs, word_overlap
 from prefgen.tooluse.tree import Continuation, Node, TreeSettings, backpropagate, search, select_leaf, uct
 
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -220,3 +220,11 @@ def test_no_pair_when_the_rejected_side_has_the_better_answer():
     root = hand_tree()
     root.children[2].reward = 1.0  # the worst-valued child's own answer is perfect
     assert [p.prefix for p in extract_pairs([root], TreeSettings())] == ["[f(a="]
+
+
+def test_dpo_row_puts_the_shared_prefix_in_the_prompt():
+    below = extract_pairs([hand_tree()], TreeSettings())[1]
+    row = dpo_row(below, "Request: x\nCalls: ")
+    assert (row["prompt"], row["chosen"], row["rejected"]) == ("Request: x\nCalls: [f(a=", "1)]", "2)]")
+    assert row["prompt"] + row["chosen"] == "Request: x\nCalls: [f(a=1)]"
+    assert row["details"]["depth"] == 1 and row["chosen_score"] > row["rejected_score"]

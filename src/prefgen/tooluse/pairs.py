@@ -97,3 +97,26 @@ def _answered(child: Node, pick) -> Node | None:
     """The node under ``child`` (itself included) whose whole answer has the max/min reward."""
     scored = [n for n in _walk(child) if n.answer is not None and n.reward is not None]
     return pick(scored, key=lambda n: n.reward) if scored else None
+
+
+def dpo_row(pair: StepPair, prompt: str) -> dict:
+    """A TRL DPO row for a text prompt: the shared prefix joins the prompt, both sides are whole.
+
+    Everything the two answers share is context, so the preference falls on the first differing
+    step and what follows from it (Step-DPO's layout).
+    """
+    return {
+        "prompt": prompt + pair.prefix,
+        "chosen": pair.chosen,
+        "rejected": pair.rejected,
+        "chosen_score": pair.chosen_reward,
+        "rejected_score": pair.rejected_reward,
+        "details": {
+            "prefix": pair.prefix,
+            "chosen_step": pair.chosen_step,
+            "rejected_step": pair.rejected_step,
+            "chosen_value": pair.chosen_value,
+            "rejected_value": pair.rejected_value,
+            "depth": pair.depth,
+        },
+    }
