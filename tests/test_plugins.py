@@ -129,7 +129,7 @@ def test_a_file_source_takes_no_options_and_a_builtin_checks_its_own(tmp_path):
     for prompts, expected in (
         ({"source": str(source), "options": {"limit": 3}}, "prompts.options: "),
         ({"source": "builtin:stdlib_docs", "options": {"limt": 3}}, "prompts.options.limt: unknown key"),
-        ({"source": "builtin:stdlib_doc"}, "Did you mean: stdlib_docs?"),
+        ({"source": "builtin:stdlib_doc"}, "Did you mean: stdlib_docs"),
     ):
         path = tmp_path / "p.yaml"
         path.write_text(yaml.safe_dump(pipeline_dict(tmp_path, tmp_path, source, prompts=prompts)))

@@ -93,6 +93,7 @@ rewards = Registry(
         "quote": "prefgen.rewards.quote:QuoteReward",
         "execution": "prefgen.rewards.execution:ExecutionReward",
         "combined": "prefgen.rewards.combined:CombinedReward",
+        "tool_call": "prefgen.rewards.tool_call:ToolCallReward",
     },
     base="prefgen.rewards.base:Reward",
 )
@@ -113,6 +114,8 @@ prompt_sources = Registry(
         "humaneval": "prefgen.sources.builtin:HumanEvalSource",
         "stdlib_docs": "prefgen.sources.builtin:StdlibDocsSource",
         "mbpp": "prefgen.sources.builtin:MbppSource",
+        "bfcl": "prefgen.sources.builtin:BfclSource",
+        "stdlib_tools": "prefgen.sources.builtin:StdlibToolsSource",
     },
     base="prefgen.sources.base:PromptSource",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
 from pydantic import Field
 
@@ -61,3 +61,40 @@ class MbppSource(PromptSource):
         from prefgen.sources.mbpp_format import load_rows
 
         return load_rows(**self.params.model_dump())
+
+
+class BfclParams(SourceParams):
+    data_dir: str = Field(description="The folder holding BFCL_<version>_<category>.json and possible_answer/.")
+    categories: list[str] | None = Field(None, description="BFCL categories to read (default: the single-turn ones).")
+    limit: int | None = Field(None, ge=0)
+    prompt_style: Literal["chat", "text"] = "chat"
+    version: str = "v4"
+
+
+class BfclSource(PromptSource):
+    """Tool-calling requests from the Berkeley Function Calling Leaderboard's data files."""
+
+    Params = BfclParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.bfcl import load_rows
+
+        return load_rows(**self.params.model_dump(exclude_none=True))
+
+
+class StdlibToolsParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    heldout_fraction: float = Field(0.2, ge=0, le=1, description="Share of requests held out (by hash).")
+    seed: int = 0
+    per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
+
+
+class StdlibToolsSource(PromptSource):
+    """Tool-calling requests over curated standard-library functions, with checked ground truths."""
+
+    Params = StdlibToolsParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.stdlib_tools import load_rows
+
+        return load_rows(**self.params.model_dump(exclude_none=True))

@@ -1,0 +1,111 @@
+"""vLLM behind the tree search: one batched engine call per list of expansion requests.
+
+:class:`TreeExpander` wraps a loaded ``vllm.LLM`` (for example ``VLLMGenerator.llm`` inside an
+engine actor) and serves the callables :func:`prefgen.tooluse.tree.search` needs: ``expand``
+turns every tree's requests into continuations with per-token texts and log-probabilities in a
+single ``LLM.generate`` call, and ``answer_logprobs`` scores ground-truth answers from prompt
+log-probabilities for deficiency selection. Like ``vllm_engine``, this module is one of the
+places that talk to vLLM; ``vllm`` is imported only inside methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefgen.hashing import content_hash
+from prefgen.tooluse.tree import Continuation, ExpandRequest
+
+
+class TreeExpander:
+    """Serves expansion and scoring requests from one loaded engine."""
+
+    def __init__(self, llm: Any, max_model_len: int, seed: int = 0):
+        self.llm = llm
+        self.tokenizer = llm.get_tokenizer()
+        self.max_model_len = max_model_len
+        self.seed = seed
+        self.engine_calls = 0
+
+    def expand(self, requests: list[ExpandRequest]) -> list[list[Continuation]]:
+        """Sample every request in one engine call; a request with no room left gets no samples."""
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        results: list[list[Continuation]] = [[] for _ in requests]
+        batch, params, positions = [], [], []
+        for i, request in enumerate(requests):
+            ids = self._prompt_ids(request.prompt, request.prefix)
+            budget = min(request.max_tokens, self.max_model_len - len(ids))
+            if budget <= 0:
+                continue
+            seed = int(content_hash(f"{self.seed}:{request.prompt}:{request.prefix}")[:8], 16) & 0x7FFFFFFF
+            # vLLM refuses n > 1 with greedy sampling: ask once, copy the one answer.
+            n = 1 if request.temperature == 0 else request.n
+            batch.append(TokensPrompt(prompt_token_ids=ids))
+            params.append(
+                SamplingParams(n=n, temperature=request.temperature, max_tokens=budget, logprobs=0, seed=seed)
+            )
+            positions.append(i)
+        if batch:
+            self.engine_calls += 1
+            for i, output in zip(positions, self.llm.generate(batch, params, use_tqdm=False)):
+                samples = [self._continuation(sample) for sample in output.outputs]
+                results[i] = samples * requests[i].n if len(samples) == 1 else samples
+        return results
+
+    def answer_logprobs(self, items: list[tuple[str, str]]) -> list[list[float]]:
+        """For each (prompt, answer), the log-probabilities of the answer's tokens, in one call.
+
+        An answer that does not fit in the context gets an empty list (its perplexity is
+        undefined and deficiency selection skips it).
+        """
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        results: list[list[float]] = [[] for _ in items]
+        batch, spans = [], []
+        for i, (prompt, answer) in enumerate(items):
+            prompt_ids = self._prompt_ids(prompt, "")
+            answer_ids = self.tokenizer.encode(answer, add_special_tokens=False)
+            if not answer_ids or len(prompt_ids) + len(answer_ids) >= self.max_model_len:
+                continue
+            batch.append(TokensPrompt(prompt_token_ids=prompt_ids + answer_ids))
+            spans.append((i, len(prompt_ids), answer_ids))
+        if batch:
+            self.engine_calls += 1
+            params = SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=0.0)
+            for (i, start, answer_ids), output in zip(
+                spans, self.llm.generate(batch, params, use_tqdm=False)
+            ):
+                scored = output.prompt_logprobs[start:]
+                results[i] = [position[token].logprob for position, token in zip(scored, answer_ids)]
+        return results
+
+    def _prompt_ids(self, prompt: str | list[dict[str, str]], prefix: str) -> list[int]:
+        if isinstance(prompt, list):  # chat messages: the model's template, then the reply so far
+            text = self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+            ids = self.tokenizer.encode(text, add_special_tokens=False)
+        else:
+            ids = self.tokenizer.encode(prompt)
+        return ids + (self.tokenizer.encode(prefix, add_special_tokens=False) if prefix else [])
+
+    def _continuation(self, sample: Any) -> Continuation:
+        ids = list(sample.token_ids)
+        logprobs = [position[token].logprob for position, token in zip(sample.logprobs, ids)]
+        return Continuation(self._token_texts(ids), logprobs, finished=sample.finish_reason == "stop")
+
+    def _token_texts(self, ids: list[int]) -> list[str]:
+        """Each token's share of the decoded text, so that the shares join to the whole text.
+
+        Prefixes are decoded whole: a token holding part of a multi-byte character gets ``""``
+        and the token completing it gets the character.
+        """
+        texts, stable = [], ""
+        for end in range(1, len(ids) + 1):
+            decoded = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+            if decoded.endswith("\ufffd") and end < len(ids):
+                texts.append("")
+                continue
+            texts.append(decoded[len(stable) :])
+            stable = decoded
+        return texts

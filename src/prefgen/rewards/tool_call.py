@@ -1,0 +1,74 @@
+"""The ``tool_call`` reward: BFCL's structural check of a policy's tool calls, with partial credit.
+
+The prompt's task holds ``tools`` (function docs) and ``ground_truth`` (BFCL possible-answer
+list; empty when the right answer makes no call). A valid answer scores 1; an invalid one scores
+the weighted share of its components (function name, parameter keys, values). Keep the weights'
+sum below 1 so that any valid answer outranks every invalid one. The error type is in details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from prefgen.records import Candidate, Prompt
+from prefgen.rewards.base import Reward, RewardParams, RewardResult
+from prefgen.tooluse.calls import parse_calls
+from prefgen.tooluse.checker import check_calls
+from prefgen.tooluse.task import task_problem as tool_task_problem
+
+
+class ToolCallParams(RewardParams):
+    format: Literal["python", "json", "auto"] = Field(
+        "auto", description="How answers write calls: Python call syntax, chat JSON, or either."
+    )
+    name_weight: float = Field(0.2, ge=0, description="Credit for the right function name(s).")
+    keys_weight: float = Field(0.3, ge=0, description="Credit for the right parameter names.")
+    values_weight: float = Field(0.3, ge=0, description="Credit for acceptable parameter values.")
+
+    @model_validator(mode="after")
+    def _weights_below_one(self) -> ToolCallParams:
+        total = self.name_weight + self.keys_weight + self.values_weight
+        if total >= 1:
+            raise ValueError(
+                f"name_weight + keys_weight + values_weight must be below 1 (a valid call scores 1), got {total}"
+            )
+        return self
+
+
+class ToolCallReward(Reward):
+    """Score = 1 for a call BFCL's AST checker accepts, else partial credit by component."""
+
+    name = "tool_call"
+    Params = ToolCallParams
+
+    def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
+        if task.get("problem"):
+            return str(task["problem"])  # a source could not convert this row (e.g. a BFCL file)
+        return tool_task_problem(task)
+
+    def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
+        return [self.score_text(cand.text, prompt.task) for prompt, cand in items]
+
+    def score_text(self, text: str, task: dict[str, Any]) -> RewardResult:
+        """The reward of one answer text for one task (used by the tree search's leaves too)."""
+        parsed = parse_calls(text, self.params.format)
+        truth = task["ground_truth"]
+        if not parsed.ok:
+            valid = not truth  # prose is the right answer when no call is wanted
+            error = None if valid else "parse_error"
+            return RewardResult(
+                1.0 if valid else 0.0, {"valid": valid, "error": error, "parse_error": parsed.error}
+            )
+        result = check_calls(parsed.calls, truth, task["tools"])
+        p = self.params
+        partial = p.name_weight * result.name + p.keys_weight * result.keys + p.values_weight * result.values
+        details = {
+            "valid": result.valid,
+            "error": result.error,
+            "calls": len(parsed.calls),
+            "components": {"name": result.name, "keys": result.keys, "values": result.values},
+        }
+        return RewardResult(1.0 if result.valid else partial, details)

@@ -1,0 +1,231 @@
+"""Parse a model's tool calls without ever evaluating them.
+
+Two formats are read:
+
+* Python call syntax, as BFCL prompts models to answer: ``[f(a=1, b="x"), g(c=[1, 2])]`` (or a
+  single ``f(a=1)``). The text goes through :func:`ast.parse` and a walker that accepts literals
+  only: strings, numbers (with a sign), booleans, ``None``, lists, tuples and dicts. Arithmetic,
+  names, attribute access on values and positional arguments are errors, never evaluated or
+  silently dropped.
+* Chat tool-call JSON: ``{"name": ..., "arguments": {...}}`` or a list of them; ``arguments`` may
+  also be a JSON-encoded string, as OpenAI-style APIs return it.
+
+Policy output is hostile: text length and nesting depth are bounded, numbers must be finite, and
+every failure becomes a :class:`ParseResult` with an error, never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CallFormat = Literal["python", "json", "auto"]
+
+MAX_TEXT_CHARS = 20_000
+MAX_DEPTH = 24
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+_PARSE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, TypeError)
+
+
+class CallSyntaxError(ValueError):
+    """The text is not a tool call in the expected format (the message says why)."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call: a function name and its keyword arguments (plain JSON-like values)."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The calls found in a text, or why none could be read.
+
+    ``calls == []`` with no error means the text is empty: an answer that makes no call.
+    """
+
+    calls: list[ToolCall] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def parse_calls(text: str, fmt: CallFormat = "auto") -> ParseResult:
+    """The tool calls in ``text`` in format ``python``, ``json`` or ``auto`` (Python, then JSON)."""
+    if not isinstance(text, str):
+        return ParseResult(error=f"expected text, got {type(text).__name__}")
+    body = _strip_fence(text.strip())
+    if len(body) > MAX_TEXT_CHARS:
+        return ParseResult(error=f"text too long: {len(body)} characters (limit {MAX_TEXT_CHARS})")
+    if not body:
+        return ParseResult()
+    readers = {"python": [_parse_python], "json": [_parse_json], "auto": [_parse_python, _parse_json]}
+    if fmt not in readers:
+        return ParseResult(error=f"unknown call format {fmt!r}; expected python, json or auto")
+    errors = []
+    for reader in readers[fmt]:
+        try:
+            return ParseResult(calls=reader(body))
+        except CallSyntaxError as exc:
+            errors.append(str(exc))
+        except _PARSE_FAILURES as exc:
+            errors.append(f"{reader.__name__.removeprefix('_parse_')}: {type(exc).__name__}: {exc}"[:300])
+    return ParseResult(error="; ".join(errors))
+
+
+def _strip_fence(text: str) -> str:
+    match = _FENCE.match(text)
+    return match.group(1).strip() if match else text
+
+
+# --- Python call syntax ---------------------------------------------------------------------
+
+
+def _parse_python(text: str) -> list[ToolCall]:
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise CallSyntaxError(f"python: not a call expression ({exc.msg})") from None
+    node = tree.body
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+    return [_call_from_node(item) for item in items]
+
+
+def _call_from_node(node: ast.AST) -> ToolCall:
+    if not isinstance(node, ast.Call):
+        raise CallSyntaxError(f"python: expected a function call, got {type(node).__name__}")
+    name = _dotted_name(node.func)
+    if node.args:
+        raise CallSyntaxError(
+            f"python: {name}() has positional arguments; tool calls take keyword arguments only"
+        )
+    arguments: dict[str, Any] = {}
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            raise CallSyntaxError(f"python: {name}() uses ** unpacking; give each argument by name")
+        if keyword.arg in arguments:
+            raise CallSyntaxError(f"python: {name}() repeats argument {keyword.arg!r}")
+        arguments[keyword.arg] = literal_value(keyword.value)
+    return ToolCall(name, arguments)
+
+
+def _dotted_name(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute) and len(parts) < MAX_DEPTH:
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise CallSyntaxError("python: a called function must be a name such as f or math.sqrt")
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def literal_value(node: ast.AST, depth: int = 0) -> Any:
+    """The plain value of a literal-only expression node; anything else is a CallSyntaxError.
+
+    Tuples become lists (JSON has no tuples); nesting deeper than ``MAX_DEPTH`` is refused.
+    """
+    if depth > MAX_DEPTH:
+        raise CallSyntaxError(f"python: values nested deeper than {MAX_DEPTH} levels")
+    if isinstance(node, ast.Constant):
+        return _constant(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node.operand, ast.Constant) and _is_number(node.operand.value):
+            value = _constant(node.operand.value)
+            return -value if isinstance(node.op, ast.USub) else value
+        raise CallSyntaxError("python: a sign may only precede a number")
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [literal_value(element, depth + 1) for element in node.elts]
+    if isinstance(node, ast.Dict):
+        return _dict_value(node, depth)
+    if isinstance(node, ast.Name):
+        raise CallSyntaxError(f"python: bare name {node.id!r} is not a value (quote strings)")
+    raise CallSyntaxError(f"python: {type(node).__name__} is not a literal value (nothing is evaluated)")
+
+
+def _dict_value(node: ast.Dict, depth: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key_node, value_node in zip(node.keys, node.values):
+        if key_node is None:
+            raise CallSyntaxError("python: ** unpacking inside a dict is not a literal")
+        key = literal_value(key_node, depth + 1)
+        if not isinstance(key, (str, int, float, bool)) or key is None:
+            raise CallSyntaxError("python: dict keys must be strings or numbers")
+        result[key] = literal_value(value_node, depth + 1)
+    return result
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _constant(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if _is_number(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CallSyntaxError("python: number out of range")
+        return value
+    raise CallSyntaxError(f"python: {type(value).__name__} constants are not allowed")
+
+
+# --- chat JSON ------------------------------------------------------------------------------
+
+
+def _parse_json(text: str) -> list[ToolCall]:
+    data = json.loads(text, parse_constant=_reject_constant)
+    items = data if isinstance(data, list) else [data]
+    return [_call_from_json(item) for item in items]
+
+
+def _reject_constant(name: str) -> Any:
+    raise CallSyntaxError(f"json: {name} is not a finite number")
+
+
+def _call_from_json(item: Any) -> ToolCall:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise CallSyntaxError('json: each call must be an object with a string "name"')
+    unknown = set(item) - {"name", "arguments"}
+    if unknown:
+        raise CallSyntaxError(
+            f"json: unexpected key(s) {sorted(unknown)} in a call; expected name and arguments"
+        )
+    arguments = item.get("arguments", {})
+    if isinstance(arguments, str):
+        arguments = json.loads(arguments, parse_constant=_reject_constant) if arguments.strip() else {}
+    if not isinstance(arguments, dict):
+        raise CallSyntaxError(f'json: "arguments" of {item["name"]} must be an object')
+    _check_json_value(arguments, 0)
+    return ToolCall(item["name"], arguments)
+
+
+def _check_json_value(value: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise CallSyntaxError(f"json: values nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CallSyntaxError("json: number out of range")
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for child in children:
+        _check_json_value(child, depth + 1)
+
+
+# --- writing calls --------------------------------------------------------------------------
+
+
+def format_calls(calls: list[ToolCall], fmt: Literal["python", "json"] = "python") -> str:
+    """The canonical text of ``calls``: what a policy should answer (``[]``: no call)."""
+    if not calls:
+        return "[]"
+    if fmt == "json":
+        items = [{"name": c.name, "arguments": c.arguments} for c in calls]
+        return json.dumps(items[0] if len(items) == 1 else items, ensure_ascii=False)
+    rendered = (f"{c.name}({', '.join(f'{k}={v!r}' for k, v in c.arguments.items())})" for c in calls)
+    return "[" + ", ".join(rendered) + "]"
