@@ -106,14 +106,17 @@ def measure_run(reward, prompts, run_dir: Path) -> dict[str, Any]:
 
 
 def markdown(runs: dict[str, dict[str, Any]], commands: str) -> str:
-    lines = [
-        "# Grounded quoting on the demo",
-        "",
+    method = (
         "Every text is re-scored the same way for every run (`quote` reward, `relevant_field: relevant_docs`, "
         "`count: all`). **grounded**: the chosen answer takes at least half of its quoted characters from the "
         "asked object's own documentation (its docstring, its class's, its module's). Held-out means count "
         "unscorable samples as 0. Round 0 = policy 0 (before DPO), round 1 = policy 1 (after one round). "
-        f"Target: grounded share of chosen answers >= {TARGET_SHARE:.0%}, held-out QUIP still rising.",
+        f"Target: grounded share of chosen answers >= {TARGET_SHARE:.0%}, held-out QUIP still rising."
+    )
+    lines = [
+        "# Grounded quoting on the demo",
+        "",
+        method,
         "",
         "| run | round | pairs | chosen grounded | share | held-out QUIP (plain) | held-out QUIP (grounded) | held-out tokens |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
