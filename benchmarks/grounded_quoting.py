@@ -7,7 +7,9 @@ documents of a question being those `builtin:stdlib_docs` lists (the asked objec
 class's and its module's). For round 0 (policy 0) and round 1 (policy 1, after one DPO round):
 
 - pairs: how many, and the share of chosen answers taking at least half of their quoted
-  characters from the relevant documents ("grounded"); the rest quote mostly other objects' docs;
+  characters from the relevant documents ("grounded"); the rest quote mostly other objects' docs.
+  Also the stricter share counting the asked object's own docstring only (``relevant_field:
+  object``), the measure the issue's 15% figure used;
 - held-out prompts (never trained on): mean plain QUIP and mean grounded QUIP over all samples,
   unscorable samples counted as 0.
 
@@ -35,6 +37,10 @@ from prefgen.sources.stdlib_docs import load_rows
 RESULTS = Path(__file__).parent / "results"
 ROUNDS = (0, 1)
 TARGET_SHARE = 0.8
+TABLE_HEADER = (
+    "| run | round | pairs | chosen grounded | share | own docstring only | held-out QUIP (plain) "
+    "| held-out QUIP (grounded) | held-out tokens |"
+)
 
 
 def prompts_by_id() -> dict[str, Prompt]:
@@ -63,17 +69,22 @@ def grounded_answer(details: dict[str, Any]) -> bool:
     return bool(details.get("quoted_chars")) and 2 * details["grounded_chars"] >= details["quoted_chars"]
 
 
-def measure_round(reward, prompts, round_dir: Path) -> dict[str, Any]:
+def measure_round(rewards, prompts, round_dir: Path) -> dict[str, Any]:
+    reward, own_doc_reward = rewards
     pairs = load_from_disk(str(round_dir / "latest" / "pairs")).to_list()
     chosen = rescore(reward, prompts, [(row["prompt_id"], row["chosen"]) for row in pairs])
+    chosen_own_doc = rescore(own_doc_reward, prompts, [(row["prompt_id"], row["chosen"]) for row in pairs])
     candidates = load_from_disk(str(round_dir / "latest" / "candidates")).to_list()
     heldout = [row for row in candidates if row["split"] == "heldout"]
     scored = rescore(reward, prompts, [(row["prompt_id"], row["text"] or "") for row in heldout])
     grounded_chosen = sum(grounded_answer(details) for details in chosen)
+    own_doc_chosen = sum(grounded_answer(details) for details in chosen_own_doc)
     return {
         "pairs": len(pairs),
         "chosen_grounded": grounded_chosen,
         "chosen_grounded_share": grounded_chosen / len(pairs) if pairs else None,
+        "chosen_own_docstring": own_doc_chosen,
+        "chosen_own_docstring_share": own_doc_chosen / len(pairs) if pairs else None,
         "chosen_mean_quip_all": _mean(details.get("quip_all") for details in chosen),
         "chosen_mean_quip_grounded": _mean(details.get("quip_grounded") for details in chosen),
         "heldout_samples": len(heldout),
@@ -89,14 +100,14 @@ def _mean(values) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def measure_run(reward, prompts, run_dir: Path) -> dict[str, Any]:
+def measure_run(rewards, prompts, run_dir: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"dir": str(run_dir), "rounds": {}}
     for k in ROUNDS:
         round_dir = run_dir / "rounds" / f"round_{k}"
         if not (round_dir / "latest" / "pairs").exists():
             result["incomplete"] = f"round {k} has no published pairs"
             break
-        result["rounds"][k] = measure_round(reward, prompts, round_dir)
+        result["rounds"][k] = measure_round(rewards, prompts, round_dir)
     metrics = run_dir / "metrics.jsonl"
     if metrics.exists():
         result["loop_metrics"] = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
@@ -118,18 +129,19 @@ def markdown(runs: dict[str, dict[str, Any]], commands: str) -> str:
         "",
         method,
         "",
-        "| run | round | pairs | chosen grounded | share | held-out QUIP (plain) | held-out QUIP (grounded) | held-out tokens |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        TABLE_HEADER,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, run in runs.items():
         for k, m in run["rounds"].items():
             share = "n/a" if m["chosen_grounded_share"] is None else f"{m['chosen_grounded_share']:.1%}"
+            own = "n/a" if m["chosen_own_docstring_share"] is None else f"{m['chosen_own_docstring_share']:.1%}"
             lines.append(
-                f"| {label} | {k} | {m['pairs']} | {m['chosen_grounded']} | {share} | {m['heldout_quip_all']:.4f} | "
+                f"| {label} | {k} | {m['pairs']} | {m['chosen_grounded']} | {share} | {own} | {m['heldout_quip_all']:.4f} | "
                 f"{m['heldout_quip_grounded']:.4f} | {m['heldout_mean_tokens']:.1f} |"
             )
         if run.get("incomplete"):
-            lines.append(f"| {label} | - | incomplete: {run['incomplete']} | | | | | |")
+            lines.append(f"| {label} | - | incomplete: {run['incomplete']} | | | | | | |")
     lines += ["", "## Commands", "", "```", commands.strip() or "(not recorded)", "```", ""]
     return "\n".join(lines)
 
@@ -141,13 +153,16 @@ def main() -> None:
     parser.add_argument("--commands", type=Path, help="a text file with the commands that made the runs")
     parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
     args = parser.parse_args()
-    reward = build_reward("quote", {"index": "demo", "relevant_field": "relevant_docs", "count": "all"})
+    rewards = [
+        build_reward("quote", {"index": "demo", "relevant_field": field, "count": "all"})
+        for field in ("relevant_docs", "object")
+    ]
     prompts = prompts_by_id()
     started = time.perf_counter()
     runs = {}
     for spec in args.run:
         label, _, directory = spec.partition("=")
-        runs[label] = measure_run(reward, prompts, Path(directory))
+        runs[label] = measure_run(rewards, prompts, Path(directory))
         print(label, json.dumps(runs[label]["rounds"], indent=1))
     commands = args.commands.read_text() if args.commands else ""
     report = {"runs": runs, "commands": commands, "seconds": time.perf_counter() - started}
