@@ -473,6 +473,7 @@ def test_card_reports_grounding(grounded_index):
     assert "mean grounded QUIP 0.500, plain 1.000" in card
     assert "1 of 2 quoting samples take at least half" in card
     assert "1 samples without grounding: task has no 'relevant_docs' field" in card
+    assert "(1 shorter than n or without grounding, counted as 0 in the first mean); mean grounded QUIP 0.333" in card
 
 
 def test_stdlib_questions_name_the_asked_objects_documentation():

@@ -342,10 +342,12 @@ class QuoteReward(Reward):
         scores = [row.score for row in scored]
         counted = [score for score in scores if score is not None]
         if scores:
+            why = "shorter than n or without grounding" if self.params.counts == "relevant" else "shorter than n"
+            measure = "grounded QUIP" if self.params.counts == "relevant" else "QUIP"
             lines.append(
                 f"- n = {self.params.n}; {len(counted)} of {len(scores)} samples scored "
-                f"({len(scores) - len(counted)} shorter than n, counted as 0 in the first mean); "
-                f"mean QUIP {sum(counted) / len(scores):.3f}, over scored samples "
+                f"({len(scores) - len(counted)} {why}, counted as 0 in the first mean); "
+                f"mean {measure} {sum(counted) / len(scores):.3f}, over scored samples "
                 f"{(sum(counted) / len(counted)) if counted else 0.0:.3f}"
             )
         sources = Counter(
