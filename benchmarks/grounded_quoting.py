@@ -101,7 +101,8 @@ def _mean(values) -> float | None:
 
 
 def measure_run(rewards, prompts, run_dir: Path) -> dict[str, Any]:
-    result: dict[str, Any] = {"dir": str(run_dir), "rounds": {}}
+    # Paths are kept relative to the run directory: results must not carry this machine's paths.
+    result: dict[str, Any] = {"rounds": {}}
     for k in ROUNDS:
         round_dir = run_dir / "rounds" / f"round_{k}"
         if not (round_dir / "latest" / "pairs").exists():
@@ -113,10 +114,13 @@ def measure_run(rewards, prompts, run_dir: Path) -> dict[str, Any]:
         result["loop_metrics"] = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
         for entry in result["loop_metrics"]:
             entry.pop("per_prompt", None)
+            policy = Path(entry.get("policy", ""))
+            if policy.is_relative_to(run_dir):
+                entry["policy"] = str(policy.relative_to(run_dir))
     return result
 
 
-def markdown(runs: dict[str, dict[str, Any]], commands: str) -> str:
+def markdown(runs: dict[str, dict[str, Any]], commands: str, notes: str) -> str:
     method = (
         "Every text is re-scored the same way for every run (`quote` reward, `relevant_field: relevant_docs`, "
         "`count: all`). **grounded**: the chosen answer takes at least half of its quoted characters from the "
@@ -142,6 +146,8 @@ def markdown(runs: dict[str, dict[str, Any]], commands: str) -> str:
             )
         if run.get("incomplete"):
             lines.append(f"| {label} | - | incomplete: {run['incomplete']} | | | | | | |")
+    if notes.strip():
+        lines += ["", "## Findings", "", notes.strip()]
     lines += ["", "## Commands", "", "```", commands.strip() or "(not recorded)", "```", ""]
     return "\n".join(lines)
 
@@ -151,6 +157,7 @@ def main() -> None:
     parser.add_argument("--run", action="append", required=True, metavar="LABEL=DIR",
                         help="a finished loop's run directory (OUTPUT_DIR/quote_tuning), with a label")
     parser.add_argument("--commands", type=Path, help="a text file with the commands that made the runs")
+    parser.add_argument("--notes", type=Path, help="a markdown file with what the figures show, for the report")
     parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
     args = parser.parse_args()
     rewards = [
@@ -165,10 +172,11 @@ def main() -> None:
         runs[label] = measure_run(rewards, prompts, Path(directory))
         print(label, json.dumps(runs[label]["rounds"], indent=1))
     commands = args.commands.read_text() if args.commands else ""
-    report = {"runs": runs, "commands": commands, "seconds": time.perf_counter() - started}
+    notes = args.notes.read_text() if args.notes else ""
+    report = {"runs": runs, "commands": commands, "notes": notes, "seconds": time.perf_counter() - started}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(runs, commands))
+    args.out.with_suffix(".md").write_text(markdown(runs, commands, notes))
     print(f"wrote {args.out.with_suffix('.md')} and .json")
 
 
