@@ -366,6 +366,7 @@ def test_spans_across_two_relevant_documents_count_exactly(grounded_index):
     assert result.details["windows_found"] == windows_in(text, [normalise(doc["text"]) for doc in GROUNDED_DOCS])
     assert result.details["grounded_chars"] == len(area) + len(module)
     assert [q["relevant"] for q in result.details["quotes"]] == [True, True, False]
+    assert [q["relevant_chars"] for q in result.details["quotes"]] == [len(area), len(module), 0]
     assert set(result.details["relevant_docs"]) == {"shapes", "shapes.area"}
     json.dumps(result.details)
 
@@ -378,6 +379,13 @@ def test_a_quote_held_in_and_out_of_the_relevant_set_names_the_relevant_source(g
     assert index.document_text(quote["source"]["doc"])[quote["source"]["offset"] :].startswith(quote["text"])
     [elsewhere] = grounded_reward(grounded_index).score_safely(ask(["colours.notes"], GROUNDED_TEXT["shapes.area"]))
     assert elsewhere.score == 1.0 and elsewhere.details["quotes"][0]["source"]["id"] == "colours.notes"
+    # A quote that starts in the relevant text and runs on in another document: out as a whole,
+    # but its relevant part is counted.
+    run_on = GROUNDED_TEXT["shapes.area"] + "\nMore unrelated notes follow here."
+    [mixed] = grounded_reward(grounded_index).score_safely(ask(["shapes.area"], run_on))
+    [quote] = mixed.details["quotes"]
+    assert quote["relevant"] is False and quote["source"]["id"] == "colours.notes"
+    assert quote["relevant_chars"] == mixed.details["grounded_chars"] == len(GROUNDED_TEXT["shapes.area"])
 
 
 def test_missing_or_bad_relevant_field_is_unscorable_with_a_reason(grounded_index):

@@ -32,7 +32,8 @@ def test_quote_tuning_pipeline_makes_pairs_whose_chosen_side_quotes_its_topic_mo
         # Grounded: the score counts only quotes of the asked object's documentation.
         assert details["chosen"]["quip_grounded"] == row["chosen_score"]
         assert details["chosen"]["quip_all"] >= row["chosen_score"]
-        assert any(quote["relevant"] for quote in chosen_quotes)
+        assert any(quote["relevant_chars"] > 0 for quote in chosen_quotes)
+        assert sum(quote["relevant_chars"] for quote in chosen_quotes) >= details["chosen"]["grounded_chars"]
         relevant = set(details["chosen"]["relevant_docs"])
         assert all(quote["source"]["id"] in relevant for quote in chosen_quotes if quote["relevant"])
         shorter = min(details["chosen_tokens"], details["rejected_tokens"])

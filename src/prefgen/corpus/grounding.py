@@ -102,12 +102,17 @@ def grounded_windows(text: str, found: np.ndarray, windows: frozenset[str], n: i
     return grounded
 
 
-def covered_chars(windows: np.ndarray, n: int) -> int:
-    """How many characters the marked windows cover (each window covers ``n`` from its start)."""
+def covered_mask(windows: np.ndarray, n: int) -> np.ndarray:
+    """For each character of the text: inside at least one marked window (a window covers ``n``)."""
     if windows.size == 0:
-        return 0
+        return np.zeros(0, dtype=bool)
     cover = np.zeros(windows.size + n, dtype=np.int64)
     starts = np.flatnonzero(windows)
     np.add.at(cover, starts, 1)
     np.add.at(cover, starts + n, -1)
-    return int(np.count_nonzero(np.cumsum(cover)[: windows.size + n - 1]))
+    return np.cumsum(cover)[: windows.size + n - 1] > 0
+
+
+def covered_chars(windows: np.ndarray, n: int) -> int:
+    """How many characters the marked windows cover."""
+    return int(np.count_nonzero(covered_mask(windows, n)))

@@ -305,21 +305,26 @@ class QuoteReward(Reward):
         return RewardResult(score, details, quip.reason)
 
     def _measure_grounding(self, text: str, quip, relevant, details: dict[str, Any]) -> float | None:
-        from prefgen.corpus.grounding import covered_chars, grounded_windows
+        from prefgen.corpus.grounding import covered_mask, grounded_windows
 
         n = self.params.n
         windows = self._lookup.windows(relevant.documents)
         grounded = grounded_windows(normalise(text), quip.window_found, windows, n)
+        on_topic = covered_mask(grounded, n)
         score = None if quip.score is None else int(grounded.sum()) / quip.windows_total
         details.update(quip_grounded=score, windows_grounded=int(grounded.sum()),
-                       grounded_chars=covered_chars(grounded, n))
+                       grounded_chars=int(on_topic.sum()))
         texts = self._lookup.texts(relevant.documents)
         for quote in details["quotes"]:
+            # A quote can run on past the relevant text it starts in (the scorer takes the longest
+            # match anywhere): how much of it is on topic is counted apart from the whole-quote mark.
+            quote["relevant_chars"] = int(on_topic[quote["start"] : quote["end"]].sum())
             self._mark_quote(quote, relevant, texts)
         return score
 
     def _mark_quote(self, quote: dict[str, Any], relevant, texts: Sequence[str]) -> None:
-        """Mark a quote in or out of the relevant set; an in quote names its relevant source."""
+        """Mark a quote in (whole quote in one relevant document) or out of the relevant set; an
+        in quote names its relevant source."""
         holder = next((i for i, doc_text in enumerate(texts) if quote["text"] in doc_text), None)
         quote["relevant"] = holder is not None
         if holder is None or (quote["source"]["index"], quote["source"]["doc"]) in relevant.documents:
