@@ -86,6 +86,7 @@ def test_small_corpus_index_is_a_sorted_permutation_and_queries_work(tmp_path):
     info = build_index(docs, tmp_path / "idx")
     assert info.cpus == 1 and info.documents == 400
     index = CorpusIndex(tmp_path / "idx")
+    assert index.document_ids() == [doc["id"] for doc in docs]  # what grounded quoting looks documents up by
     text = bytes(index.text)
     positions = index.suffix_positions(np.arange(index.size))
     assert np.array_equal(np.sort(positions), np.arange(index.size))  # a permutation

@@ -298,3 +298,203 @@ def test_demo_index_scores_a_docstring_quote():
     assert quote["length"] == len(normalise(doc["text"]))
     source = quote["source"]
     assert CorpusIndex(demo_index_dir()).document_text(source["doc"])[source["offset"] :].startswith(quote["text"])
+
+
+# --- grounded quoting ---------------------------------------------------------------------------------
+# A hand-made corpus: module `shapes` with two functions, and an unrelated module `colours`. Each
+# text is distinctive, so which windows a relevant document holds can be counted by hand.
+GROUNDED_DOCS = [
+    {"id": "shapes", "text": "Geometry helpers for plane figures and their measurements."},
+    {"id": "shapes.area", "text": "Return the area enclosed by the polygon given as a list of vertices."},
+    {"id": "shapes.perimeter", "text": "Return the total length of the polygon boundary, closing the last edge."},
+    {"id": "colours.mix", "text": "Blend two paint colours in the given proportion and return the mixture."},
+    # Holds the whole `shapes.area` sentence too: a quote of it occurs in and out of the relevant set.
+    {"id": "colours.notes", "text": "Unrelated notes. Return the area enclosed by the polygon given as a list "
+     "of vertices.\nMore unrelated notes follow here."},
+]
+GROUNDED_TEXT = {doc["id"]: doc["text"] for doc in GROUNDED_DOCS}
+
+
+@pytest.fixture(scope="module")
+def grounded_index(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("grounded") / "index"
+    build_index(GROUNDED_DOCS, directory)
+    return directory
+
+
+def grounded_reward(index_dir, **params):
+    return build_reward("quote", {"index": str(index_dir), "relevant_field": "relevant_docs", **params})
+
+
+def ask(relevant, *texts, field="relevant_docs"):
+    task = {} if relevant is None else {field: relevant}
+    prompt = Prompt(id="p", prompt="What does shapes.area do?", task=task)
+    return [(prompt, Candidate(id=str(i), prompt_id="p", sample_index=i, text=t)) for i, t in enumerate(texts)]
+
+
+def windows_in(text: str, documents: list[str], n: int = 25) -> int:
+    """Brute force: the windows of ``text`` that one of ``documents`` holds."""
+    return sum(any(text[i : i + n] in doc for doc in documents) for i in range(len(text) - n + 1))
+
+
+def test_a_quote_from_another_document_does_not_count(grounded_index):
+    reward = grounded_reward(grounded_index)
+    on_topic, off_topic = reward.score_safely(
+        ask(["shapes.area", "shapes"], GROUNDED_TEXT["shapes.area"], GROUNDED_TEXT["colours.mix"])
+    )
+    assert on_topic.score == 1.0 and on_topic.details["quip_all"] == 1.0
+    assert off_topic.score == 0.0 and off_topic.details["quip_all"] == 1.0 and off_topic.reason is None
+    [quote] = off_topic.details["quotes"]
+    assert quote["relevant"] is False and quote["source"]["id"] == "colours.mix"
+    assert off_topic.details["quoted_chars"] == len(GROUNDED_TEXT["colours.mix"])
+    assert off_topic.details["grounded_chars"] == 0
+
+
+def test_spans_across_two_relevant_documents_count_exactly(grounded_index):
+    area, module, other = GROUNDED_TEXT["shapes.area"], GROUNDED_TEXT["shapes"], GROUNDED_TEXT["colours.mix"]
+    text = f"{area} {module} {other}"
+    [result] = grounded_reward(grounded_index).score_safely(ask(["shapes.area", "shapes"], text))
+    total = len(text) - 24
+    # Inside each relevant document every window counts; windows across a junction or in
+    # `colours.mix` do not.
+    expected = (len(area) - 24) + (len(module) - 24)
+    assert expected == windows_in(text, [area, module])
+    assert result.details["windows_grounded"] == expected
+    assert result.score == pytest.approx(expected / total)
+    assert result.details["quip_grounded"] == result.score
+    assert result.details["quip_all"] == pytest.approx((expected + len(other) - 24) / total)
+    assert result.details["windows_found"] == windows_in(text, [normalise(doc["text"]) for doc in GROUNDED_DOCS])
+    assert result.details["grounded_chars"] == len(area) + len(module)
+    assert [q["relevant"] for q in result.details["quotes"]] == [True, True, False]
+    assert [q["relevant_chars"] for q in result.details["quotes"]] == [len(area), len(module), 0]
+    assert set(result.details["relevant_docs"]) == {"shapes", "shapes.area"}
+    json.dumps(result.details)
+
+
+def test_a_quote_held_in_and_out_of_the_relevant_set_names_the_relevant_source(grounded_index):
+    [result] = grounded_reward(grounded_index).score_safely(ask(["shapes.area"], GROUNDED_TEXT["shapes.area"]))
+    [quote] = result.details["quotes"]
+    assert quote["relevant"] is True and quote["source"]["id"] == "shapes.area"
+    index = CorpusIndex(grounded_index)
+    assert index.document_text(quote["source"]["doc"])[quote["source"]["offset"] :].startswith(quote["text"])
+    [elsewhere] = grounded_reward(grounded_index).score_safely(ask(["colours.notes"], GROUNDED_TEXT["shapes.area"]))
+    assert elsewhere.score == 1.0 and elsewhere.details["quotes"][0]["source"]["id"] == "colours.notes"
+    # A quote that starts in the relevant text and runs on in another document: out as a whole,
+    # but its relevant part is counted.
+    run_on = GROUNDED_TEXT["shapes.area"] + "\nMore unrelated notes follow here."
+    [mixed] = grounded_reward(grounded_index).score_safely(ask(["shapes.area"], run_on))
+    [quote] = mixed.details["quotes"]
+    assert quote["relevant"] is False and quote["source"]["id"] == "colours.notes"
+    assert quote["relevant_chars"] == mixed.details["grounded_chars"] == len(GROUNDED_TEXT["shapes.area"])
+
+
+def test_missing_or_bad_relevant_field_is_unscorable_with_a_reason(grounded_index):
+    reward = grounded_reward(grounded_index)
+    text = GROUNDED_TEXT["shapes.area"]
+    [missing] = reward.score_safely(ask(None, text))
+    assert missing.score is None and "'relevant_docs'" in missing.reason and "reward.relevant_field" in missing.reason
+    [bad] = reward.score_safely(ask([3, None], text))
+    assert bad.score is None and "must be a document id or a list" in bad.reason
+    [unknown] = reward.score_safely(ask(["no.such.doc"], text))
+    assert unknown.score is None and "names a document" in unknown.reason
+    [single] = reward.score_safely(ask("shapes.area", text))  # one id as a string
+    assert single.score == 1.0
+    [partly] = reward.score_safely(ask(["shapes.area", "no.such.doc"], text))
+    assert partly.score == 1.0 and partly.details["unknown_relevant_ids"] == ["no.such.doc"]
+    # Counting all documents, a prompt without the field keeps its plain score.
+    [plain] = grounded_reward(grounded_index, count="all").score_safely(ask(None, text))
+    assert plain.score == 1.0 and plain.details["quip_grounded"] is None and plain.details["grounding_problem"]
+
+
+def test_count_all_scores_plain_quip_with_grounding_in_details(grounded_index):
+    texts = (GROUNDED_TEXT["colours.mix"], "tiny")
+    off_topic, short = grounded_reward(grounded_index, count="all").score_safely(ask(["shapes.area"], *texts))
+    assert off_topic.score == 1.0 and off_topic.details["quip_grounded"] == 0.0
+    assert short.score is None and "too short" in short.reason and short.details["quip_grounded"] is None
+
+
+def test_prefix_matching_and_fixed_id_prefixes(grounded_index):
+    text = f"{GROUNDED_TEXT['shapes.perimeter']} {GROUNDED_TEXT['colours.mix']}"
+    perimeter_windows = len(GROUNDED_TEXT["shapes.perimeter"]) - 24
+    [by_prefix] = grounded_reward(grounded_index, relevant_match="prefix").score_safely(ask(["shapes."], text))
+    assert by_prefix.details["windows_grounded"] == perimeter_windows
+    assert set(by_prefix.details["relevant_docs"]) == {"shapes.area", "shapes.perimeter"}
+    [exact] = grounded_reward(grounded_index).score_safely(ask(["shapes."], text))
+    assert exact.score is None  # no document is called exactly "shapes."
+    fixed = build_reward("quote", {"index": str(grounded_index), "relevant_id_prefix": ["colours."]})
+    [result] = fixed.score_safely(ask(None, text))  # no task field needed: the predicate is fixed
+    assert result.details["windows_grounded"] == len(GROUNDED_TEXT["colours.mix"]) - 24
+    assert result.score == pytest.approx(result.details["windows_grounded"] / (len(text) - 24))
+
+
+def test_grounded_windows_equal_a_brute_force_scan(index_dir):
+    reward = build_reward("quote", {"index": str(index_dir), "relevant_field": "relevant_docs"})
+    relevant_ids = [doc["id"] for doc in ALL_DOCS[::7]]
+    relevant_texts = NORMALISED[::7]
+    texts = random_texts(60, seed=23)
+    results = reward.score_safely(ask(relevant_ids, *texts))
+    for text, result in zip(texts, results):
+        normal = normalise(text)
+        if len(normal) < 25:
+            assert result.score is None
+            continue
+        assert result.details["windows_grounded"] == windows_in(normal, relevant_texts), text
+        assert result.details["windows_found"] == brute_hits(text, 25).sum()
+
+
+def test_fingerprint_changes_with_the_grounding_setting(grounded_index):
+    plain = build_reward("quote", {"index": str(grounded_index)}).fingerprint()
+    grounded = grounded_reward(grounded_index).fingerprint()
+    assert grounded != plain
+    assert grounded_reward(grounded_index, count="relevant").fingerprint() == grounded  # the default, spelled out
+    assert grounded_reward(grounded_index, count="all").fingerprint() not in (grounded, plain)
+    assert grounded_reward(grounded_index, relevant_match="prefix").fingerprint() != grounded
+    assert grounded_reward(grounded_index, relevant_field="docs").fingerprint() != grounded
+    assert build_reward("quote", {"index": str(grounded_index), "count": "all"}).fingerprint() == plain
+
+
+def test_grounding_params_are_validated():
+    with pytest.raises(ValidationError, match="count: relevant needs relevant_field"):
+        build_reward("quote", {"index": "demo", "count": "relevant"})
+    with pytest.raises(ValidationError):
+        build_reward("quote", {"index": "demo", "relevant_field": "docs", "count": "some"})
+    with pytest.raises(ValidationError):
+        build_reward("quote", {"index": "demo", "relevant_field": "docs", "relevant_match": "regex"})
+    with pytest.raises(ValidationError, match="relevant_id_prefix"):
+        build_reward("quote", {"index": "demo", "relevant_id_prefix": [" "]})
+
+
+def test_card_reports_grounding(grounded_index):
+    from prefgen.records import Scored
+
+    reward = grounded_reward(grounded_index)
+    items_ = ask(["shapes.area"], GROUNDED_TEXT["shapes.area"], GROUNDED_TEXT["colours.mix"])
+    [missing] = reward.score_safely(ask(None, "some answer text long enough to score"))
+    results = reward.score_safely(items_) + [missing]
+    candidates = [candidate for _, candidate in items_] + [items_[0][1].model_copy(update={"id": "x"})]
+    scored = [
+        Scored(**candidate.model_dump(), reward="quote", score=result.score, details=result.details)
+        for candidate, result in zip(candidates, results)
+    ]
+    card = reward.describe(scored)
+    assert "grounded quoting" in card and "`relevant_docs`" in card
+    assert "mean grounded QUIP 0.500, plain 1.000" in card
+    assert "1 of 2 quoting samples take at least half" in card
+    assert "1 samples without grounding: task has no 'relevant_docs' field" in card
+    assert "(1 shorter than n or without grounding, counted as 0 in the first mean); mean grounded QUIP 0.333" in card
+
+
+def test_stdlib_questions_name_the_asked_objects_documentation():
+    from prefgen.demo.stdlib_corpus import iter_docstrings
+    from prefgen.sources.stdlib_docs import load_rows, relevant_documents
+
+    kinds = {doc["id"]: doc["kind"] for doc in iter_docstrings()}
+    rows = {row["task"]["object"]: row for row in load_rows()}
+    assert rows["io.FileIO.close"]["task"]["relevant_docs"] == ["io.FileIO.close", "io.FileIO", "io"]
+    assert rows["typing.get_origin"]["task"]["relevant_docs"] == ["typing.get_origin", "typing"]
+    made_up = {"pkg": "module", "pkg.sub": "module", "pkg.sub.f": "function", "pkg.C.m": "method"}
+    assert relevant_documents("pkg.sub.f", made_up) == ["pkg.sub.f", "pkg.sub"]  # its own module, not `pkg`
+    assert relevant_documents("pkg.C.m", made_up) == ["pkg.C.m", "pkg"]  # a class without a docstring
+    for object_id, row in rows.items():
+        relevant = row["task"]["relevant_docs"]
+        assert relevant[0] == object_id and all(name in kinds for name in relevant)

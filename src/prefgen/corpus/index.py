@@ -155,6 +155,17 @@ class CorpusIndex:
         record = json.loads(line.split(b"\n", 1)[0])
         return dict(record.get("metadata") or {})
 
+    def document_ids(self) -> list[str | None]:
+        """The ``id`` metadata of every document, in document order (None where it has none)."""
+        ids: list[str | None] = []
+        with open(self.directory / "metadata.0", "rb") as handle:
+            for line in handle:
+                if line.strip():
+                    ids.append((json.loads(line).get("metadata") or {}).get("id"))
+        if len(ids) != self.documents:
+            raise InvalidIndexError(f"'{self.directory}': metadata.0 has {len(ids)} lines for {self.documents} documents")
+        return ids
+
     def document_text(self, doc: int) -> str:
         """The normalised text of document ``doc``."""
         start = int(self.doc_offsets[doc]) + 1

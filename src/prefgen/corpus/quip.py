@@ -62,6 +62,8 @@ class QuipResult:
     chars: int
     quotes: list[Quote] = field(default_factory=list)
     reason: str | None = None
+    # Found or not for every window (``chars - n + 1`` of them): what grounded counting refines.
+    window_found: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
 
     @property
     def longest_quote(self) -> int:
@@ -143,8 +145,9 @@ class QuipScorer:
                 reason = f"too short: {len(text)} characters after normalisation, QUIP needs at least {self.n}"
                 results.append(QuipResult(None, 0, 0, len(text), reason=reason))
                 continue
-            hits = int(found[batch.window_start[t] : batch.window_start[t + 1]].sum())
-            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, [])))
+            window_found = found[batch.window_start[t] : batch.window_start[t + 1]].copy()
+            hits = int(window_found.sum())
+            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, []), None, window_found))
         return results
 
     def window_hits(self, texts: Sequence[str]) -> list[np.ndarray]:

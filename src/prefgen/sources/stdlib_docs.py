@@ -8,6 +8,10 @@ demo policy (``prefgen.demo.policy``) is trained on::
 
 The object's docstring, which is also a document of the demo's trusted corpus
 (``prefgen.demo.stdlib_corpus``), is the reference answer, so an answer can be quoted verbatim.
+Each row also lists the corpus documents an answer may properly quote (``task.relevant_docs``):
+the object's own docstring, its class's (for a method) and its module's. The quote reward's
+grounded counting (``relevant_field: relevant_docs``) credits only those, so reciting another
+object's docstring earns nothing.
 
 The held-out split is chosen by hashing the object's name, never by position or a random draw:
 the same object is in the same split for every ``limit``, ``seed`` and Python version, and raising
@@ -98,13 +102,28 @@ def question_documents(
     return documents
 
 
+def relevant_documents(object_id: str, kinds: dict[str, str]) -> list[str]:
+    """Ids of the documents that document ``object_id``: itself, its class (for a method or
+    property), and its module (the longest dotted prefix that is a module), as far as the corpus
+    has them. ``kinds`` maps every corpus id to its kind."""
+    relevant = [object_id]
+    parts = object_id.split(".")
+    prefixes = [".".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)]  # longest first
+    if kinds.get(object_id) in ("method", "attribute") and kinds.get(prefixes[0]) == "class":
+        relevant.append(prefixes[0])
+    module = next((prefix for prefix in prefixes if kinds.get(prefix) == "module"), None)
+    if module is not None:
+        relevant.append(module)
+    return relevant
+
+
 def load_rows(
     limit: int | None = None,
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     seed: int = 0,
     **options: Any,
 ) -> list[dict]:
-    """Question rows ``{"prompt", "task": {"object", "reference"}, "source", "split"}``.
+    """Question rows ``{"prompt", "task": {"object", "reference", "relevant_docs"}, "source", "split"}``.
 
     Rows come in an order shuffled by hashing each name with ``seed``, so ``limit`` takes a
     spread of modules rather than the alphabetically first ones, and a larger limit extends a
@@ -120,10 +139,11 @@ def load_rows(
     documents.sort(key=lambda doc: (unit_hash(doc["id"], f"order:{seed}"), doc["id"]))
     if limit is not None:
         documents = documents[: max(0, int(limit))]
+    kinds = {doc["id"]: doc["kind"] for doc in iter_docstrings(min_chars=DEFAULT_MIN_CHARS)}
     return [
         {
             "prompt": question_prompt(doc["id"]),
-            "task": {"object": doc["id"], "reference": doc["text"]},
+            "task": {"object": doc["id"], "reference": doc["text"], "relevant_docs": relevant_documents(doc["id"], kinds)},
             "source": f"stdlib:{doc['id']}",
             "split": split_of(doc["id"], heldout_fraction),
         }

@@ -1,0 +1,184 @@
+"""Grounded quoting on the demo: do the chosen answers quote the asked object's own documentation?
+
+Reads the outputs of finished `prefgen run pipelines/quote_tuning.yaml` loops (`rounds: 1`) and
+measures every run the same way, whatever reward made its pairs: each text is scored again by the
+`quote` reward with grounding (`relevant_field: relevant_docs`, `count: all`), the relevant
+documents of a question being those `builtin:stdlib_docs` lists (the asked object's docstring, its
+class's and its module's). For round 0 (policy 0) and round 1 (policy 1, after one DPO round):
+
+- pairs: how many, and the share of chosen answers taking at least half of their quoted
+  characters from the relevant documents ("grounded"); the rest quote mostly other objects' docs.
+  Also the stricter share counting the asked object's own docstring only (``relevant_field:
+  object``), the measure the issue's 15% figure used;
+- held-out prompts (never trained on): mean plain QUIP and mean grounded QUIP over all samples,
+  unscorable samples counted as 0.
+
+    python benchmarks/grounded_quoting.py --run baseline-s0=OUT_A/quote_tuning --run grounded-s0=OUT_B/quote_tuning
+    # writes benchmarks/results/grounded_quoting.{md,json}; --commands FILE adds how the runs were made
+
+Not a test: nothing is asserted; the figures are written as measured, runs that fell short included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from datasets import load_from_disk
+
+from prefgen.records import Candidate, Prompt
+from prefgen.rewards import build_reward
+from prefgen.sources.stdlib_docs import load_rows
+
+RESULTS = Path(__file__).parent / "results"
+ROUNDS = (0, 1)
+TARGET_SHARE = 0.8
+TABLE_HEADER = (
+    "| run | round | pairs | chosen grounded | share | own docstring only | held-out QUIP (plain) "
+    "| held-out QUIP (grounded) | held-out tokens |"
+)
+
+
+def prompts_by_id() -> dict[str, Prompt]:
+    """Every demo question under the id a run gives it, with or without ``relevant_docs`` in its task."""
+    prompts = {}
+    for row in load_rows(heldout_fraction=0.1):
+        prompt = Prompt(id="", prompt=row["prompt"], task=row["task"], split=row["split"])
+        plain_task = {key: value for key, value in row["task"].items() if key != "relevant_docs"}
+        for task in (row["task"], plain_task):
+            prompts[Prompt.make_id(row["prompt"], task)] = prompt
+    return prompts
+
+
+def rescore(reward, prompts: dict[str, Prompt], rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Grounded details for (prompt id, text) rows; a prompt the demo source does not know is an error."""
+    items = []
+    for i, (prompt_id, text) in enumerate(rows):
+        if prompt_id not in prompts:
+            raise SystemExit(f"prompt {prompt_id} is not a builtin:stdlib_docs question: not a demo run?")
+        items.append((prompts[prompt_id], Candidate(id=str(i), prompt_id=prompt_id, sample_index=i, text=text)))
+    return [result.details for result in reward.score_safely(items)]
+
+
+def grounded_answer(details: dict[str, Any]) -> bool:
+    """At least half of the answer's quoted characters come from its relevant documents."""
+    return bool(details.get("quoted_chars")) and 2 * details["grounded_chars"] >= details["quoted_chars"]
+
+
+def measure_round(rewards, prompts, round_dir: Path) -> dict[str, Any]:
+    reward, own_doc_reward = rewards
+    pairs = load_from_disk(str(round_dir / "latest" / "pairs")).to_list()
+    chosen = rescore(reward, prompts, [(row["prompt_id"], row["chosen"]) for row in pairs])
+    chosen_own_doc = rescore(own_doc_reward, prompts, [(row["prompt_id"], row["chosen"]) for row in pairs])
+    candidates = load_from_disk(str(round_dir / "latest" / "candidates")).to_list()
+    heldout = [row for row in candidates if row["split"] == "heldout"]
+    scored = rescore(reward, prompts, [(row["prompt_id"], row["text"] or "") for row in heldout])
+    grounded_chosen = sum(grounded_answer(details) for details in chosen)
+    own_doc_chosen = sum(grounded_answer(details) for details in chosen_own_doc)
+    return {
+        "pairs": len(pairs),
+        "chosen_grounded": grounded_chosen,
+        "chosen_grounded_share": grounded_chosen / len(pairs) if pairs else None,
+        "chosen_own_docstring": own_doc_chosen,
+        "chosen_own_docstring_share": own_doc_chosen / len(pairs) if pairs else None,
+        "chosen_mean_quip_all": _mean(details.get("quip_all") for details in chosen),
+        "chosen_mean_quip_grounded": _mean(details.get("quip_grounded") for details in chosen),
+        "heldout_samples": len(heldout),
+        "heldout_prompts": len({row["prompt_id"] for row in heldout}),
+        "heldout_quip_all": _mean(details.get("quip_all") for details in scored),
+        "heldout_quip_grounded": _mean(details.get("quip_grounded") for details in scored),
+        "heldout_mean_tokens": _mean(row["num_tokens"] for row in heldout),
+    }
+
+
+def _mean(values) -> float | None:
+    values = [value or 0.0 for value in values]  # unscorable (too short) counts as 0, as QUIP's means do
+    return statistics.fmean(values) if values else None
+
+
+def measure_run(rewards, prompts, run_dir: Path) -> dict[str, Any]:
+    # Paths are kept relative to the run directory: results must not carry this machine's paths.
+    result: dict[str, Any] = {"rounds": {}}
+    for k in ROUNDS:
+        round_dir = run_dir / "rounds" / f"round_{k}"
+        if not (round_dir / "latest" / "pairs").exists():
+            result["incomplete"] = f"round {k} has no published pairs"
+            break
+        result["rounds"][k] = measure_round(rewards, prompts, round_dir)
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.exists():
+        result["loop_metrics"] = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+        for entry in result["loop_metrics"]:
+            entry.pop("per_prompt", None)
+            policy = Path(entry.get("policy", ""))
+            if policy.is_relative_to(run_dir):
+                entry["policy"] = str(policy.relative_to(run_dir))
+    return result
+
+
+def markdown(runs: dict[str, dict[str, Any]], commands: str, notes: str) -> str:
+    method = (
+        "Every text is re-scored the same way for every run (`quote` reward, `relevant_field: relevant_docs`, "
+        "`count: all`). **grounded**: the chosen answer takes at least half of its quoted characters from the "
+        "asked object's own documentation (its docstring, its class's, its module's). Held-out means count "
+        "unscorable samples as 0. Round 0 = policy 0 (before DPO), round 1 = policy 1 (after one round). "
+        f"Target: grounded share of chosen answers >= {TARGET_SHARE:.0%}, held-out QUIP still rising."
+    )
+    lines = [
+        "# Grounded quoting on the demo",
+        "",
+        method,
+        "",
+        TABLE_HEADER,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, run in runs.items():
+        for k, m in run["rounds"].items():
+            share = "n/a" if m["chosen_grounded_share"] is None else f"{m['chosen_grounded_share']:.1%}"
+            own = "n/a" if m["chosen_own_docstring_share"] is None else f"{m['chosen_own_docstring_share']:.1%}"
+            lines.append(
+                f"| {label} | {k} | {m['pairs']} | {m['chosen_grounded']} | {share} | {own} | {m['heldout_quip_all']:.4f} | "
+                f"{m['heldout_quip_grounded']:.4f} | {m['heldout_mean_tokens']:.1f} |"
+            )
+        if run.get("incomplete"):
+            lines.append(f"| {label} | - | incomplete: {run['incomplete']} | | | | | | |")
+    if notes.strip():
+        lines += ["", "## Findings", "", notes.strip()]
+    lines += ["", "## Commands", "", "```", commands.strip() or "(not recorded)", "```", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", action="append", required=True, metavar="LABEL=DIR",
+                        help="a finished loop's run directory (OUTPUT_DIR/quote_tuning), with a label")
+    parser.add_argument("--commands", type=Path, help="a text file with the commands that made the runs")
+    parser.add_argument("--notes", type=Path, help="a markdown file with what the figures show, for the report")
+    parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
+    args = parser.parse_args()
+    rewards = [
+        build_reward("quote", {"index": "demo", "relevant_field": field, "count": "all"})
+        for field in ("relevant_docs", "object")
+    ]
+    prompts = prompts_by_id()
+    started = time.perf_counter()
+    runs = {}
+    for spec in args.run:
+        label, _, directory = spec.partition("=")
+        runs[label] = measure_run(rewards, prompts, Path(directory))
+        print(label, json.dumps(runs[label]["rounds"], indent=1))
+    commands = args.commands.read_text() if args.commands else ""
+    notes = args.notes.read_text() if args.notes else ""
+    report = {"runs": runs, "commands": commands, "notes": notes, "seconds": time.perf_counter() - started}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(runs, commands, notes))
+    print(f"wrote {args.out.with_suffix('.md')} and .json")
+
+
+if __name__ == "__main__":
+    main()
