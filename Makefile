@@ -32,6 +32,7 @@ bench: venv
 	$(BIN)/python benchmarks/pipeline_overhead.py
 	$(BIN)/python benchmarks/quote_reward.py
 	$(BIN)/python benchmarks/execution_reward.py
+	$(BIN)/python benchmarks/cluster_scaling.py
 
 schemas: venv
 	$(BIN)/prefgen schema --out schemas

@@ -10,6 +10,7 @@ they are unchanged).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,6 +71,10 @@ def preflight(config: PipelineConfig) -> Reward:
         problems += reward.check()
     except (UnknownRewardError, ValueError) as exc:
         problems.append(f"reward: {exc}")
+    if reward is not None and not problems and (config.ray.address or os.environ.get("RAY_ADDRESS")):
+        from prefgen.executors.node_check import check_cluster_paths
+
+        problems += check_cluster_paths(config, reward)  # a cluster's nodes may not share storage
     if problems:
         raise ConfigError("preflight", problems)
     return reward

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import logging
+from collections.abc import Iterator
+from typing import Any
 
 from prefgen.hashing import canonical_json
 
+log = logging.getLogger(__name__)
 _REWARDS: dict[str, Any] = {}
+TASK_RETRIES = 3  # a scoring task whose worker process dies (killed, node lost) runs again
 
 
 def _reward(name: str, params: dict[str, Any]):
@@ -21,8 +25,10 @@ def _reward(name: str, params: dict[str, Any]):
 
 def score_rows(name: str, params: dict[str, Any], prompts: list[dict], candidates: list[dict]) -> list[dict]:
     """Score candidate rows against their prompts' rows; returns Scored rows (runs in a worker)."""
+    from prefgen.faults import crash_point
     from prefgen.records import Candidate, Prompt
 
+    crash_point("score_task")  # tests: a scoring worker killed mid-task
     by_id = {row["id"]: Prompt.from_row(row) for row in prompts}
     items = [(by_id[c["prompt_id"]], Candidate.from_row(c)) for c in candidates]
     return [s.to_row() for s in scored_records(_reward(name, params), items)]
@@ -39,6 +45,13 @@ def scored_records(reward, items: list) -> list:
     ]
 
 
+def _score_on_node(*args: Any) -> tuple[str, list[dict]]:
+    """``score_rows`` as a Ray task, returning the id of the node it ran on with the rows."""
+    import ray
+
+    return ray.get_runtime_context().get_node_id(), score_rows(*args)
+
+
 class ScoringQueue:
     """Scoring tasks in flight: submit jobs as generation produces them, collect as they finish."""
 
@@ -46,7 +59,7 @@ class ScoringQueue:
         import ray
 
         self._ray = ray
-        self._task = ray.remote(num_cpus=1)(score_rows)
+        self._task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, scheduling_strategy="SPREAD")(_score_on_node)
         self._name, self._params = name, params
         self._refs: dict[Any, Any] = {}
 
@@ -63,4 +76,7 @@ class ScoringQueue:
             done, _ = self._ray.wait(list(self._refs), num_returns=1, timeout=None if wait else 0)
             if not done:
                 return
-            yield self._refs.pop(done[0]), self._ray.get(done[0])
+            node, rows = self._ray.get(done[0])
+            key = self._refs.pop(done[0])
+            log.info("scored shard %s on node %s", key, node[:12])
+            yield key, rows

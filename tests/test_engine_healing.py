@@ -1,0 +1,81 @@
+"""Engines that heal: a killed engine is replaced and its shards re-run, a killed scoring worker's
+task is retried, and an engine that cannot start fails the run quickly with its own error.
+
+Each run is `prefgen run` in a process of its own with its own local Ray, so the crash points
+(``PREFGEN_CRASH_AT``, read by the Ray workers it starts) reach the engine and scoring workers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cli_process import prefgen, write_config
+from conftest import pipeline_dict, write_jsonl
+
+# vLLM on CPU needs this share of RAM to cover the process itself (~0.8 GiB) plus a small KV cache
+ENGINE = {"gpu_memory_utilization": 0.15}
+
+
+def _config(tmp_path: Path, model: Path, out: str, engine: dict = ENGINE) -> Path:
+    """24 prompts (3 shards of 8) on the tiny model, published under ``tmp_path/out/out/test``."""
+    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"The fox number {i} runs over the"} for i in range(24)])
+    config = pipeline_dict(tmp_path / out, model, source)
+    config["model"]["engine"] = engine
+    return write_config(tmp_path / f"{out}.yaml", config)
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Pids of live processes whose environment contains ``marker`` (strays of a run)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_engine_that_cannot_start_fails_fast_with_its_own_error(tmp_path, tiny_model):
+    config = _config(tmp_path, tiny_model, "broken", engine={**ENGINE, "extra": {"no_such_engine_option": 1}})
+
+    code, output, seconds = prefgen(["run", str(config), "--quiet"], timeout=600)
+
+    assert code == 1, output
+    assert "failed to start after 2 tries" in output and "no_such_engine_option" in output
+    assert seconds < 300  # bounded: two tries, no hang
+
+
+# --- the parts, without engines ------------------------------------------------------------------
+def test_engine_error_is_the_engines_own_last_error_line():
+    from prefgen.executors.engine_pool import engine_error
+
+    text = (
+        "The actor died because of an error raised in its creation task, ray::EngineActor.__init__()\n"
+        "  File \"vllm/engine/arg_utils.py\", line 10, in from_cli\n"
+        "TypeError: EngineArgs.__init__() got an unexpected keyword argument 'no_such_engine_option'\n"
+    )
+    assert engine_error(RuntimeError(text)).startswith("TypeError: EngineArgs.__init__() got an unexpected")
+    assert engine_error(RuntimeError("no error line here")) == "no error line here"
+
+
+def test_crash_point_fires_once_across_processes_with_a_marker_dir(tmp_path):
+    import subprocess
+    import sys
+
+    from cli_process import SRC
+
+    env = {**os.environ, "PYTHONPATH": SRC, "PREFGEN_CRASH_AT": "other:1,score_task:2",
+           "PREFGEN_CRASH_ONCE": str(tmp_path)}
+    reach_twice = "from prefgen.faults import crash_point; crash_point('score_task'); crash_point('score_task')"
+    first = subprocess.run([sys.executable, "-c", reach_twice], env=env, check=False)
+    second = subprocess.run([sys.executable, "-c", reach_twice], env=env, check=False)
+    assert first.returncode == -9  # SIGKILLed at the second reach
+    assert second.returncode == 0  # the marker says it already fired
+    assert (tmp_path / "score_task").exists() and not (tmp_path / "other").exists()
