@@ -12,6 +12,7 @@ authentication is on. The second node runs in a mount namespace of its own in wh
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_process import SRC, prefgen, write_config
+from cli_process import SRC, prefgen, published_fingerprint, run_log, write_config
 from conftest import pipeline_dict, write_jsonl
 from prefgen.executors.local_cluster import HEAD_ADDRESS, LocalCluster
 
@@ -81,3 +82,23 @@ def test_node_path_check_names_the_node_and_the_path(cluster, tmp_path):
     problems = [line for line in output.splitlines() if "does not exist on node" in line]
     assert len(problems) == 1, output  # the head has it, node-b does not
     assert f"model.path: '{model}'" in problems[0] and node_b in problems[0] and "(node-b)" in problems[0]
+
+
+@pytest.mark.slow
+def test_pipeline_on_two_nodes_matches_a_local_run(cluster, tmp_path, tiny_model):
+    local, paths = cluster
+    alone = _config(tmp_path, tmp_path / "local", tiny_model, engine={**ENGINE, "num_engines": 1})
+    code, output, _ = prefgen(["run", str(write_config(tmp_path / "local.yaml", alone)), "--quiet"])
+    assert code == 0, output
+
+    on_cluster = _config(tmp_path, paths["out"], tiny_model, ray={"address": HEAD_ADDRESS})
+    code, output, _ = prefgen(["run", str(write_config(tmp_path / "cluster.yaml", on_cluster)), "--quiet"],
+                              env=local.env, prefix=local.prefix)
+    assert code == 0, output  # node-b cannot write the output directory: the driver wrote it all
+
+    nodes = {node_id[:12] for node_id in _nodes(local).values()}
+    log = run_log(paths["out"] / "test")
+    layout = json.loads(re.search(r"engines per node: (\{.*\})", log).group(1).replace("'", '"'))
+    assert set(layout) == nodes and sum(layout.values()) == 2
+    assert set(re.findall(r"scored shard \w+ on node (\w+)", log)) == nodes
+    assert published_fingerprint(paths["out"] / "test") == published_fingerprint(tmp_path / "local" / "test")

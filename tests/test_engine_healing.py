@@ -8,11 +8,12 @@ Each run is `prefgen run` in a process of its own with its own local Ray, so the
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from cli_process import prefgen, write_config
+from cli_process import prefgen, published_fingerprint, run_log, write_config
 from conftest import pipeline_dict, write_jsonl
 
 # vLLM on CPU needs this share of RAM to cover the process itself (~0.8 GiB) plus a small KV cache
@@ -39,6 +40,29 @@ def _processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+@pytest.mark.slow
+def test_killed_engine_and_scoring_worker_heal_to_the_same_dataset(tmp_path, tiny_model):
+    # 24 prompts in 3 shards on one engine: the engine dies holding shard 2 (computed, not
+    # returned) with shard 3 queued; the first scoring task's worker dies mid-task.
+    code, output, _ = prefgen(["run", str(_config(tmp_path, tiny_model, "calm")), "--quiet"])
+    assert code == 0, output
+    markers = tmp_path / "crashed"
+    markers.mkdir()
+    crash_env = {"PREFGEN_CRASH_AT": "engine_generate:2,score_task", "PREFGEN_CRASH_ONCE": str(markers)}
+    code, output, _ = prefgen(["run", str(_config(tmp_path, tiny_model, "killed")), "--quiet"], env=crash_env)
+    assert code == 0, output
+
+    assert sorted(p.name for p in markers.iterdir()) == ["engine_generate", "score_task"]  # both died
+    log = run_log(tmp_path / "killed" / "out" / "test")
+    assert "died" in log and "replacing it and re-queueing its shards" in log and "engine 0 replaced" in log
+    calm_fp = published_fingerprint(tmp_path / "calm" / "out" / "test")
+    assert published_fingerprint(tmp_path / "killed" / "out" / "test") == calm_fp
+    deadline = time.monotonic() + 15  # SIGKILLed processes may take a moment to be gone
+    while _processes_with(str(markers)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_with(str(markers)) == []  # no engine process outlived the run
 
 
 @pytest.mark.slow
