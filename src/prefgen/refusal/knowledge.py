@@ -98,3 +98,39 @@ def entropy_rule(
                     "uncertain_share": uncertain_share}
         labels[pid] = Knowledge("unknown" if position < cut else "known", "entropy", evidence)
     return labels
+
+
+def sample_kind(sample: Any) -> str:
+    """The kind a ``refusal`` reward gave a scored sample (``unscorable`` without one)."""
+    details = getattr(sample, "details", None) or {}
+    return details.get("kind", "unscorable") if getattr(sample, "score", None) is not None else "unscorable"
+
+
+def label_prompts(
+    prompts: Sequence[Any],
+    samples_by_prompt: Mapping[str, Sequence[Any]],
+    rule: str = "sampled",
+    threshold: float = 0.5,
+    uncertain_share: float = 0.5,
+) -> dict[str, Knowledge]:
+    """Knowledge labels of ``prompts`` from their samples scored by the ``refusal`` reward.
+
+    ``greedy`` uses the sample generated at temperature 0 (``sampling.temperature``), if any.
+    """
+    if rule not in RULES:
+        raise ValueError(f"knowledge rule: expected one of {', '.join(RULES)}, got {rule!r}")
+    answerable = {p.id: p.task.get("answerable", True) is not False for p in prompts}
+    if rule == "entropy":
+        groups = {p.id: [g for s in samples_by_prompt.get(p.id, [])
+                         if (g := entropy_group(sample_kind(s), (s.details or {}).get("normalised", ""))) is not None]
+                  for p in prompts if answerable[p.id]}
+        return entropy_rule(groups, uncertain_share, [pid for pid, ok in answerable.items() if not ok])
+    labels = {}
+    for prompt in prompts:
+        samples = samples_by_prompt.get(prompt.id, [])
+        if rule == "greedy":
+            greedy = [s for s in samples if (s.sampling or {}).get("temperature") == 0]
+            labels[prompt.id] = greedy_rule(sample_kind(greedy[0]) if greedy else None, answerable[prompt.id])
+        else:
+            labels[prompt.id] = sampled_rule([sample_kind(s) for s in samples], threshold, answerable[prompt.id])
+    return labels

@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "regex": "prefgen.rewards.regex:RegexReward",
     "quote": "prefgen.rewards.quote:QuoteReward",
     "execution": "prefgen.rewards.execution:ExecutionReward",
+    "refusal": "prefgen.rewards.refusal:RefusalReward",
 }
 
 

@@ -12,4 +12,5 @@ BUILTIN_SOURCES: dict[str, str] = {
     "humaneval": "prefgen.sources.humaneval:load_rows",
     "stdlib_docs": "prefgen.sources.stdlib_docs:load_rows",
     "mbpp": "prefgen.sources.mbpp_format:load_rows",
+    "qa": "prefgen.sources.qa_format:load_rows",
 }
