@@ -13,4 +13,5 @@ BUILTIN_SOURCES: dict[str, str] = {
     "stdlib_docs": "prefgen.sources.stdlib_docs:load_rows",
     "mbpp": "prefgen.sources.mbpp_format:load_rows",
     "qa": "prefgen.sources.qa_format:load_rows",
+    "stdlib_facts": "prefgen.sources.stdlib_facts:load_rows",
 }
