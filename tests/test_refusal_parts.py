@@ -11,7 +11,13 @@ from prefgen.refusal.answers import answer_span, exact_match, has_answer, matchi
 from prefgen.refusal.classify import QATask, classify
 from prefgen.refusal.detector import R_TUNING_PHRASES, RefusalDetector
 from prefgen.refusal.knowledge import Knowledge, answer_entropy, entropy_rule, greedy_rule, sampled_rule
-from prefgen.refusal.metrics import average_precision, p_sure, r_tuning_confidence, refusal_metrics
+from prefgen.refusal.metrics import (
+    average_precision,
+    heldout_report,
+    p_sure,
+    r_tuning_confidence,
+    refusal_metrics,
+)
 from prefgen.refusal.records import padded_record, r_tuning_records, replacement_record
 
 DETECTOR = RefusalDetector()
@@ -237,3 +243,25 @@ def test_r_tuning_confidence():
     assert p_sure(-2000.0, 0.0) == pytest.approx(0.0)
     answer = [math.log(0.5), math.log(0.125)]  # geometric mean 0.25
     assert r_tuning_confidence(answer, math.log(0.3), math.log(0.1)) == pytest.approx(0.5 * 0.25 + 0.5 * 0.75)
+
+
+def test_heldout_report_uses_given_labels_and_only_heldout_prompts():
+    from prefgen.records import Prompt, Scored
+
+    def prompt(pid, split):
+        return Prompt(id=pid, prompt="q", task={}, split=split)
+
+    def sample(pid, i, kind):
+        score = None if kind == "unscorable" else 0.0
+        return Scored(id=f"{pid}{i}", prompt_id=pid, sample_index=i, text="t", reward="refusal", score=score,
+                      details={"kind": kind})
+
+    prompts = [prompt("a", "heldout"), prompt("b", "heldout"), prompt("c", "train")]
+    scored = [sample("a", 0, "correct"), sample("a", 1, "wrong"), sample("b", 0, "refusal"),
+              sample("b", 1, "hedged"), sample("c", 0, "wrong")]
+    labels = {"a": Knowledge("known", "sampled"), "b": Knowledge("unknown", "sampled"), "c": Knowledge("known", "x")}
+    confidences = {"a0": 0.9, "a1": 0.2, "b1": 0.5, "c0": 1.0}
+    report = heldout_report(prompts, scored, labels, confidences)
+    assert report["answers"] == 4 and report["accuracy_known"] == 0.5 and report["refusal_rate_unknown"] == 1.0
+    assert report["ap"] == pytest.approx(average_precision([True, False, True], [0.9, 0.2, 0.5]))
+    assert "ap" not in heldout_report(prompts, scored, labels)

@@ -98,3 +98,29 @@ def p_sure(logprob_sure: float, logprob_unsure: float) -> float:
 def r_tuning_confidence(token_logprobs: Sequence[float], logprob_sure: float, logprob_unsure: float) -> float:
     """R-Tuning's confidence: the mean of answer confidence and p(sure)."""
     return 0.5 * answer_confidence(token_logprobs) + 0.5 * p_sure(logprob_sure, logprob_unsure)
+
+
+def heldout_report(
+    prompts: Sequence[Any],
+    scored: Sequence[Any],
+    labels: dict[str, Any],
+    confidences: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Refusal metrics of one policy's answers to held-out questions.
+
+    ``labels``: each prompt's :class:`~prefgen.refusal.knowledge.Knowledge`, decided from the
+    *initial* policy's samples (what it knew before training), so policies are compared on the
+    same questions. ``confidences`` (sample id -> R-Tuning confidence) adds ``ap`` over the
+    committed and hedged answers.
+    """
+    from prefgen.refusal.knowledge import sample_kind
+
+    heldout = {p.id for p in prompts if p.split == "heldout"}
+    samples = [s for s in scored if s.prompt_id in heldout]
+    kinds = [sample_kind(s) for s in samples]
+    report = refusal_metrics(kinds, [labels[s.prompt_id].label for s in samples])
+    if confidences is not None:
+        judged = [(kind in ("correct", "hedged"), confidences[s.id]) for s, kind in zip(samples, kinds)
+                  if kind in ("correct", "wrong", "hedged") and s.id in confidences]
+        report["ap"] = average_precision([c for c, _ in judged], [v for _, v in judged]) if judged else None
+    return report
