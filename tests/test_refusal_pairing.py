@@ -35,7 +35,7 @@ def test_known_prefers_the_most_frequent_correct_answer_over_the_policys_refusal
     pair = refusal_pair(prompt, samples, Knowledge("known", "sampled"), PARAMS)
     # " paris.", " Paris" and " Paris!" are one answer (3 samples); its first sample is chosen
     assert (pair.chosen, pair.rejected) == (" paris.", " I don't know.")
-    assert pair.details["pair_type"] == "answer_over_refusal" and pair.details["synthetic"] is False
+    assert pair.details["pair_type"] == "answer_over_refusal" and "synthetic" not in pair.details
     assert pair.details["knowledge"] == "known" and pair.strategy == "refusal"
     assert pair.margin == 1.0
 
@@ -45,7 +45,8 @@ def test_unknown_prefers_a_refusal_over_the_most_frequent_wrong_answer():
     samples = _scored(prompt, [" Bob", " Carl", " carl", " I'm not sure, it may be Ada"])
     pair = refusal_pair(prompt, samples, Knowledge("unknown", "sampled"), PARAMS)
     assert pair.chosen == " I don't know." and pair.rejected == " Carl"
-    assert pair.details["synthetic"] is True and pair.details["chosen"]["synthetic"] is True
+    assert pair.details["synthetic"] == "chosen" and pair.details["chosen"]["synthetic"] is True
+    assert pair.chosen_id.startswith("synthetic:")
     assert pair.details["pair_type"] == "refusal_over_wrong"
 
 
@@ -54,13 +55,14 @@ def test_unanswerable_prefers_a_refusal_over_any_answer():
     samples = _scored(prompt, ["os", " No one knows."])
     pair = refusal_pair(prompt, samples, Knowledge("unanswerable", "sampled"), PARAMS)
     assert (pair.chosen, pair.rejected) == (" No one knows.", "os")
-    assert pair.details["pair_type"] == "refusal_over_answer" and pair.details["synthetic"] is False
+    assert pair.details["pair_type"] == "refusal_over_answer" and "synthetic" not in pair.details
 
 
 def test_chat_prompts_get_message_sides():
     prompt = _prompt("Capital of France?", ["Paris"], chat=True)
     pair = refusal_pair(prompt, _scored(prompt, ["Paris"]), Knowledge("known", "sampled"), PARAMS)
     assert pair.chosen[0].content == "Paris" and pair.rejected[0].content == "I don't know."  # the policy's spacing
+    assert pair.details["synthetic"] == "rejected"
 
 
 @pytest.mark.parametrize("label, texts, reason", [

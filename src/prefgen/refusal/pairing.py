@@ -8,8 +8,9 @@ Per question, from its knowledge label (:mod:`prefgen.refusal.knowledge`) and th
 - unanswerable -> a refusal over the most frequent answer;
 - borderline / undecided -> no pair (CRaFT: borderline questions teach over-refusal).
 
-The refusal side is the policy's own refusal when it produced one, else the configured template
-(``details.synthetic: true``). Over all questions, refusal-chosen pairs may make up at most
+The refusal side is the policy's own refusal when it produced one, else the configured template:
+its id is then ``synthetic:<hash>`` and ``details["synthetic"]`` names the side (``chosen`` or
+``rejected``), as for every pairing strategy's synthetic sides. Over all questions, refusal-chosen pairs may make up at most
 ``max_refusal_share`` of the pairs (those beyond it are dropped in an order fixed by a hash of
 ``seed`` and the prompt id), so the pairs cannot teach "always refuse".
 """
@@ -59,7 +60,7 @@ def _template_refusal(prompt: Prompt, samples: Sequence[Scored], params: Refusal
     """The template refusal as a scored sample, with the policy's leading whitespace."""
     lead = samples[0].text[: len(samples[0].text) - len(samples[0].text.lstrip())] if samples else " "
     return Scored(
-        id=content_hash(["refusal-template", prompt.id, params.refusal_template])[:16],
+        id="synthetic:" + content_hash(["refusal-template", prompt.id, params.refusal_template])[:16],
         prompt_id=prompt.id, split=prompt.split, sample_index=-1, text=lead + params.refusal_template,
         reward="refusal", score=params.refusal_score, details={"kind": "refusal", "synthetic": True},
     )
@@ -89,7 +90,9 @@ def refusal_pair(prompt: Prompt, samples: Sequence[Scored], knowledge: Knowledge
         return f"{knowledge.label}: the scores do not prefer the chosen side"
     pair = make_pair(prompt, chosen, rejected, STRATEGY)
     pair.details.update(pair_type=PAIR_TYPES[knowledge.label], knowledge=knowledge.label,
-                        knowledge_rule=knowledge.rule, evidence=knowledge.evidence, synthetic=not own)
+                        knowledge_rule=knowledge.rule, evidence=knowledge.evidence)
+    if not own:
+        pair.details["synthetic"] = "chosen" if chosen is refusal else "rejected"
     return pair
 
 
