@@ -74,7 +74,7 @@ def greedy_ap(model_dir: Path, prompts: list[Prompt]) -> float | None:
     return average_precision([j.kind in ("correct", "hedged") for j in judged], confidences)
 
 
-def run_seed(seed: int, out: Path, limit: int | None = None) -> dict:
+def run_seed(seed: int, out: Path, limit: int | None = None, dpo: dict | None = None) -> dict:
     from datasets import Dataset
 
     from prefgen.demo.facts_policy import facts_policy_dir
@@ -98,11 +98,13 @@ def run_seed(seed: int, out: Path, limit: int | None = None) -> dict:
     result = RefusalPairing(seed=seed).pair(train, [s for s in scored0 if s.split == "train"])
     pairs_dir = out / f"seed{seed}" / "pairs"
     Dataset.from_list([p.to_row() for p in result.pairs]).save_to_disk(str(pairs_dir))
-    settings = DPOSettings(beta=0.1, learning_rate=1e-4, epochs=3, batch_size=8, sft_weight=1.0, seed=seed)
+    # The pipeline's defaults (pipelines/refusal_awareness.yaml), overridable from the command line.
+    settings = DPOSettings(**{"beta": 0.1, "learning_rate": 1e-4, "epochs": 3, "batch_size": 8,
+                              "sft_weight": 1.0, **(dpo or {}), "seed": seed})
     policy1 = out / f"seed{seed}" / "policy1"
     train_dpo(pairs_dir, policy0, policy1, settings)
     scored1 = score(heldout, sample(policy1, heldout, seed))
-    report = {"seed": seed, "pairs": len(result.pairs), "unpaired": dict(result.unpaired),
+    report = {"seed": seed, "dpo": settings.model_dump(), "pairs": len(result.pairs), "unpaired": dict(result.unpaired),
               "pair_types": _count(p.details["pair_type"] for p in result.pairs)}
     for name, policy, scored in (("policy0", policy0, scored0), ("policy1", policy1, scored1)):
         report[name] = heldout_report(prompts, scored, labels)
@@ -122,11 +124,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="refusal-check-")))
     parser.add_argument("--limit", type=int, default=None, help="questions (a smoke run); default all")
+    parser.add_argument("--dpo", type=json.loads, default={}, help='DPO settings as JSON, e.g. {"learning_rate": 1e-3}')
     args = parser.parse_args()
     keys = ("accuracy_known", "hallucination_rate_unknown", "hallucination_rate_unanswerable", "answer_rate",
             "refusal_rate_known", "ap_greedy")
     for seed in args.seeds:
-        report = run_seed(seed, args.out, args.limit)
+        report = run_seed(seed, args.out, args.limit, args.dpo)
         print(json.dumps(report, default=str), flush=True)
         for name in ("policy0", "policy1"):
             row = "  ".join(f"{k}={report[name][k]:.3f}" if report[name][k] is not None else f"{k}=None" for k in keys)
