@@ -94,6 +94,7 @@ rewards = Registry(
         "execution": "prefgen.rewards.execution:ExecutionReward",
         "combined": "prefgen.rewards.combined:CombinedReward",
         "tool_call": "prefgen.rewards.tool_call:ToolCallReward",
+        "refusal": "prefgen.rewards.refusal:RefusalReward",
     },
     base="prefgen.rewards.base:Reward",
 )
@@ -104,6 +105,7 @@ pairing_strategies = Registry(
         "best_worst": "prefgen.pairing:BestWorst",
         "all_pairs": "prefgen.pairing:AllPairs",
         "quote_tuning": "prefgen.pairing:QuoteTuning",
+        "refusal": "prefgen.refusal.pairing:RefusalPairing",
     },
     base="prefgen.pairing:PairingStrategy",
 )
@@ -116,6 +118,8 @@ prompt_sources = Registry(
         "mbpp": "prefgen.sources.builtin:MbppSource",
         "bfcl": "prefgen.sources.builtin:BfclSource",
         "stdlib_tools": "prefgen.sources.builtin:StdlibToolsSource",
+        "qa": "prefgen.sources.builtin:QaSource",
+        "stdlib_facts": "prefgen.sources.builtin:StdlibFactsSource",
     },
     base="prefgen.sources.base:PromptSource",
 )

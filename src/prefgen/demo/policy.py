@@ -106,9 +106,21 @@ def demo_policy_dir(
     if steps is not None:
         settings = replace(settings, steps=steps)
     log = log or _log_to_stderr
+    return cached_model_dir(f"demo-policy-{policy_key(settings)}", lambda out: _train(out, settings, log),
+                            force=force, log=log)
+
+
+def cached_model_dir(name: str, train: Callable[[Path], None], *, force: bool = False,
+                     log: Callable[[str], None] | None = None) -> Path:
+    """``cache_dir()/models/NAME``, made by ``train(staging_dir)`` first if it is not there.
+
+    Training writes to a sibling directory that is renamed into place, so an interrupted run
+    never leaves a half model; a file lock keeps two processes from training it at once. A model
+    is complete when its ``METADATA_FILE`` exists (training writes it last).
+    """
     models = cache_dir() / "models"
     models.mkdir(parents=True, exist_ok=True)
-    target = models / f"demo-policy-{policy_key(settings)}"
+    target = models / name
 
     from filelock import FileLock
 
@@ -118,13 +130,13 @@ def demo_policy_dir(
         staging = models / f".{target.name}.partial-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            _train(staging, settings, log)
+            train(staging)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    log(f"demo policy ready: {target}")
+    (log or _log_to_stderr)(f"demo policy ready: {target}")
     return target
 
 
@@ -158,14 +170,23 @@ def _learning_rate(step: int, settings: TrainingSettings) -> float:
 
 
 def _train(out_dir: Path, settings: TrainingSettings, log: Callable[[str], None]) -> None:
+    from prefgen.demo.stdlib_corpus import corpus_fingerprint, python_build
+
+    corpus = {"name": "stdlib-docstrings", "fingerprint": corpus_fingerprint(), "python": python_build()}
+    train_policy(out_dir, settings, training_texts(settings), corpus, log)
+
+
+def train_policy(out_dir: Path, settings: TrainingSettings, texts: list[str], corpus: dict,
+                 log: Callable[[str], None]) -> None:
+    """Build a tiny Llama with a tokenizer trained on ``texts``, train it on them (causal-LM loss,
+    AdamW, warm-up and cosine decay) and save it with its metadata (``corpus`` describes the texts).
+    """
     import torch
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    from prefgen.demo.stdlib_corpus import corpus_fingerprint, python_build
     from prefgen.demo.tiny_model import build_tiny_llama
 
     started, started_cpu = time.perf_counter(), time.process_time()
-    texts = training_texts(settings)
     build_tiny_llama(
         out_dir,
         texts,
@@ -212,7 +233,7 @@ def _train(out_dir: Path, settings: TrainingSettings, log: Callable[[str], None]
         "kind": "prefgen demo policy",
         "version": POLICY_VERSION,
         "settings": asdict(settings),
-        "corpus": {"name": "stdlib-docstrings", "fingerprint": corpus_fingerprint(), "python": python_build()},
+        "corpus": corpus,
         "training_tokens": len(stream),
         "final_loss": sum(losses[-report_every:]) / len(losses[-report_every:]) if losses else None,
         "seconds": round(time.perf_counter() - started, 1),

@@ -98,3 +98,42 @@ class StdlibToolsSource(PromptSource):
         from prefgen.sources.stdlib_tools import load_rows
 
         return load_rows(**self.params.model_dump(exclude_none=True))
+
+
+class QaParams(SourceParams):
+    path: str = Field(description="A .jsonl, .json list, .parquet file or hf:NAME dataset of questions.")
+    layout: str | dict[str, str] = Field(
+        "plain", description="plain | triviaqa | nq | selfaware, or {question, answers, answerable} dotted paths."
+    )
+    template: str | None = Field(None, description="Prompt text with {question}.")
+    split: str = "train"
+    limit: int | None = Field(None, ge=0)
+
+
+class QaSource(PromptSource):
+    """Short-answer questions with gold answers (and unanswerable ones), in common QA layouts."""
+
+    Params = QaParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.qa_format import load_rows
+
+        return load_rows(**self.params.model_dump(exclude_none=True))
+
+
+class StdlibFactsParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    heldout_fraction: float = Field(0.25, ge=0, lt=1, description="Share of questions held out (by hash).")
+    unanswerable_share: float = Field(0.15, ge=0, lt=1, description="Share of questions about names that exist nowhere.")
+    seed: int = 0
+
+
+class StdlibFactsSource(PromptSource):
+    """Short-answer questions about the installed standard library, some unanswerable by construction."""
+
+    Params = StdlibFactsParams
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        from prefgen.sources.stdlib_facts import load_rows
+
+        return load_rows(**self.params.model_dump(exclude_none=True))

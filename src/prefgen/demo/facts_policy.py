@@ -1,0 +1,105 @@
+"""The knowledge-gap demo policy: a tiny Llama that knows some modules' facts and not others.
+
+The refusal-awareness demo needs a policy with a genuine knowledge gap. This one is trained
+(with :func:`prefgen.demo.policy.train_policy`, the quote demo's training loop) on the answered
+questions of ``builtin:stdlib_facts`` whose module is *seen* (a fixed, hash-chosen share of the
+modules), on both splits, like facts a model read in pre-training. It never sees a fact of the
+other modules, nor any unanswerable question, nor a refusal: which questions it can answer is
+decided here, and it has to learn when to say it does not know.
+
+Cached like the quote demo policy (``cache_dir()/models/facts-policy-<key>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefgen.demo.policy import TrainingSettings, cached_model_dir, train_policy
+from prefgen.hashing import content_hash
+from prefgen.sources.stdlib_docs import unit_hash
+
+FACTS_POLICY_VERSION = 1
+
+
+def _default_training() -> TrainingSettings:
+    # Facts are one short line each: short windows, and enough passes to memorise them.
+    return TrainingSettings(steps=500, seq_len=128, batch_size=16, learning_rate=3e-3, vocab_size=2048)
+
+
+@dataclass(frozen=True)
+class FactsPolicySettings:
+    """What determines the facts policy (all of it goes into the cache key)."""
+
+    seen_fraction: float = 0.5
+    training: TrainingSettings = field(default_factory=_default_training)
+
+
+def seen_module(module: str, seen_fraction: float = 0.5) -> bool:
+    """Whether the facts policy is taught the facts of ``module`` (fixed by a hash of its name)."""
+    return bool(module) and unit_hash(module, "seen-module") < seen_fraction
+
+
+def taught_rows(rows: list[dict[str, Any]], seen_fraction: float = 0.5) -> list[dict[str, Any]]:
+    """The answerable rows of seen modules, both splits: the facts the policy is taught."""
+    return [r for r in rows if r["task"].get("answerable", True) and seen_module(r["module"], seen_fraction)]
+
+
+def training_texts(settings: FactsPolicySettings) -> list[str]:
+    """``Question: ...\\nAnswer: <gold>`` for every taught fact."""
+    from prefgen.sources.stdlib_facts import load_rows
+
+    return [f"{row['prompt']} {row['task']['answers'][0]}" for row in taught_rows(load_rows(), settings.seen_fraction)]
+
+
+def facts_policy_dir(settings: FactsPolicySettings | None = None, *, force: bool = False,
+                     log: Callable[[str], None] | None = None) -> Path:
+    """The facts policy's model directory, training it first (about 4 CPU minutes) if not cached."""
+    settings = settings or FactsPolicySettings()
+    texts = training_texts(settings)
+    key = content_hash({"texts": texts, "settings": asdict(settings), "version": FACTS_POLICY_VERSION})[:16]
+
+    def train(out_dir: Path) -> None:
+        corpus = {"name": "stdlib-facts", "fingerprint": content_hash(texts)[:16], "facts": len(texts)}
+        train_policy(out_dir, settings.training, texts, corpus, log or (lambda message: None))
+
+    return cached_model_dir(f"facts-policy-{key}", train, force=force, log=log)
+
+
+def greedy_answers(model_dir: Path, prompts: list[str], max_new_tokens: int = 16, batch_size: int = 64) -> list[str]:
+    """The model's greedy continuation of each prompt (transformers; small models only)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    answers = []
+    for start in range(0, len(prompts), batch_size):
+        batch = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True,
+                          add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id)
+        answers += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    return answers
+
+
+def knowledge_gap(model_dir: Path, rows: list[dict[str, Any]], seen_fraction: float = 0.5) -> dict[str, dict]:
+    """Greedy accuracy by (seen / unseen module, split) on answerable rows: the gap, measured."""
+    from prefgen.refusal.classify import QATask, classify
+    from prefgen.refusal.detector import RefusalDetector
+
+    answerable = [r for r in rows if r["task"].get("answerable", True)]
+    answers = greedy_answers(model_dir, [r["prompt"] for r in answerable])
+    detector, groups = RefusalDetector(), {}
+    for row, answer in zip(answerable, answers):
+        group = f"{'seen' if seen_module(row['module'], seen_fraction) else 'unseen'}/{row['split']}"
+        kind = classify(answer, QATask.from_task(row["task"]), detector).kind
+        stats = groups.setdefault(group, {"questions": 0, "correct": 0})
+        stats["questions"] += 1
+        stats["correct"] += kind == "correct"
+    for stats in groups.values():
+        stats["accuracy"] = stats["correct"] / stats["questions"]
+    return groups

@@ -1,0 +1,42 @@
+"""The knowledge-gap demo policy: what it is taught, and (slow) that it knows only that."""
+
+from __future__ import annotations
+
+import pytest
+
+from prefgen.demo.facts_policy import FactsPolicySettings, seen_module, taught_rows, training_texts
+from prefgen.sources.stdlib_facts import load_rows
+
+ROWS = load_rows()
+
+
+def test_seen_modules_are_a_fixed_share():
+    modules = sorted({r["module"] for r in ROWS if r["module"]})
+    seen = [m for m in modules if seen_module(m)]
+    assert 0.3 < len(seen) / len(modules) < 0.7
+    assert [m for m in modules if seen_module(m, 0.5)] == seen
+    assert not seen_module("")
+
+
+def test_the_policy_is_taught_seen_facts_of_both_splits_only():
+    taught = taught_rows(ROWS)
+    assert {r["split"] for r in taught} == {"train", "heldout"}
+    assert all(seen_module(r["module"]) and r["task"]["answerable"] for r in taught)
+    texts = set(training_texts(FactsPolicySettings()))
+    assert len(texts) == len(taught)
+    for row in ROWS:
+        taught_text = f"{row['prompt']} {row['task']['answers'][0]}" if row["task"]["answers"] else None
+        assert (taught_text in texts) == (row in taught)
+    # no text teaches a refusal or answers an unanswerable question
+    unanswerable = [r["prompt"] for r in ROWS if not r["task"]["answerable"]]
+    assert not any(t.startswith(prompt) for t in texts for prompt in unanswerable[:20])
+
+
+@pytest.mark.slow
+def test_the_policy_knows_seen_facts_on_both_splits_and_not_unseen_ones():
+    from prefgen.demo.facts_policy import facts_policy_dir, knowledge_gap
+
+    gap = knowledge_gap(facts_policy_dir(), ROWS)
+    for split in ("train", "heldout"):
+        assert gap[f"seen/{split}"]["accuracy"] >= 0.8, gap
+        assert gap[f"unseen/{split}"]["accuracy"] <= 0.35, gap
