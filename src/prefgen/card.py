@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from prefgen.pair_quality import render_pair_quality
 from prefgen.records import PreferencePair, Scored
 
 
@@ -31,6 +32,7 @@ class CardFacts:
     fingerprint: str
     changes: dict[str, Any] = field(default_factory=dict)
     reward_section: str = ""
+    pair_quality: dict[str, Any] = field(default_factory=dict)
     extra_sections: list[str] = field(default_factory=list)
 
 
@@ -117,6 +119,8 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
         parts += ["Prompts without a pair, by reason:", _table(sorted(facts.unpaired.items()))]
     if facts.changes:
         parts += ["## Changes since the previous version", _table(sorted(facts.changes.items()))]
+    if facts.pair_quality:
+        parts += [render_pair_quality(facts.pair_quality)]
     parts += [
         "## Score distribution",
         "Means count unscorable samples (null) as 0, as Quote-Tuning reports them; `mean_scored` leaves them out.",

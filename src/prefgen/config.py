@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from prefgen.pair_quality import BiasThresholds
 from prefgen.train.settings import DPOSettings
 
 
@@ -108,6 +109,7 @@ class PairingConfig(PluginSection):
 class OutputConfig(Section):
     dir: str = "outputs"
     keep_versions: int = Field(3, ge=1, description="Published versions kept beside 'latest'.")
+    bias_warnings: BiasThresholds = Field(default_factory=BiasThresholds, description="When the card warns of a pair bias.")
 
 
 class RayConfig(Section):

@@ -19,6 +19,7 @@ from prefgen.faults import crash_point
 from prefgen.generation.strategy import ModelIdentity
 from prefgen.hashing import content_hash
 from prefgen.output import candidate_features, pair_features, rows_fingerprint, write_dataset
+from prefgen.pair_quality import pair_quality
 from prefgen.pairing import PairingResult
 from prefgen.records import Scored
 from prefgen.rewards import Reward
@@ -84,7 +85,7 @@ def _write_version(config, staging: Path, name: str, made: PublishInput, pair_ro
     (staging / "README.md").write_text(render_card(facts, made.scored, made.pairing.pairs), encoding="utf-8")
     write_json_atomic(
         staging / "version.json",
-        {k: getattr(facts, k) for k in ("version", "created", "fingerprint", "config_hash", "counts", "changes")},
+        {k: getattr(facts, k) for k in ("version", "created", "fingerprint", "config_hash", "counts", "changes", "pair_quality")},
     )
 
 
@@ -104,6 +105,9 @@ def _card_facts(config: PipelineConfig, name: str, made: PublishInput, fingerpri
         fingerprint=fingerprint,
         changes=changes,
         reward_section=made.reward.describe(made.scored),
+        pair_quality=pair_quality(
+            made.pairing.pairs, [s for s in made.scored if s.split == "train"], config.output.bias_warnings
+        ),
     )
 
 
