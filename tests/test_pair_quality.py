@@ -96,3 +96,10 @@ def test_empty_pair_set():
     stats = pair_quality([], [])
     assert stats["pairs"] == 0 and stats["warnings"] == []
     assert "No pairs." in render_pair_quality(stats)
+
+
+def test_synthetic_sides_are_left_out_of_length_statistics():
+    written = make_pair("I don't know.", "Paris", 0, 2)
+    written.chosen_id = "synthetic:abc"
+    stats = pair_quality([written, make_pair("long answer here", "short", 3, 1)], [])
+    assert stats["chosen_longer_share"] == 1.0 and stats["length_ratio"]["p50"] == 3.0

@@ -147,6 +147,9 @@ def render_pair_quality(stats: dict[str, Any]) -> str:
 
 # --- helpers --------------------------------------------------------------------------------
 def _tokens(pair: PreferencePair, side: str) -> int | None:
+    """A side's length in tokens; None for a written (synthetic) side, whose length was never sampled."""
+    if getattr(pair, f"{side}_id").startswith("synthetic:"):
+        return None
     value = pair.details.get(f"{side}_tokens")
     return value if isinstance(value, int) else None
 
