@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal
+import importlib
+from typing import Any, ClassVar, Iterable, Literal
 
 from pydantic import Field
 
 from prefgen.sources.base import PromptSource, SourceParams
+
+
+class LoaderSource(PromptSource):
+    """A built-in set whose rows come from one function, called with the validated options."""
+
+    loader: ClassVar[str]  # "module:function", imported on first use
+
+    def rows(self) -> Iterable[dict[str, Any]]:
+        module_name, _, function_name = self.loader.partition(":")
+        load_rows = getattr(importlib.import_module(module_name), function_name)
+        return load_rows(**self.params.model_dump(exclude_none=True))
 
 
 class StdlibDocsParams(SourceParams):
@@ -19,15 +31,11 @@ class StdlibDocsParams(SourceParams):
     modules: list[str] | str | None = None
 
 
-class StdlibDocsSource(PromptSource):
+class StdlibDocsSource(LoaderSource):
     """Questions about standard-library objects, answered by their docstrings."""
 
     Params = StdlibDocsParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.stdlib_docs import load_rows
-
-        return load_rows(**self.params.model_dump(exclude_none=True))
+    loader = "prefgen.sources.stdlib_docs:load_rows"
 
 
 class HumanEvalParams(SourceParams):
@@ -36,15 +44,11 @@ class HumanEvalParams(SourceParams):
     task_ids: list[str] | None = None
 
 
-class HumanEvalSource(PromptSource):
+class HumanEvalSource(LoaderSource):
     """The HumanEval problems shipped with prefgen."""
 
     Params = HumanEvalParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.humaneval import load_rows
-
-        return load_rows(**self.params.model_dump())
+    loader = "prefgen.sources.humaneval:load_rows"
 
 
 class MbppParams(SourceParams):
@@ -52,15 +56,11 @@ class MbppParams(SourceParams):
     limit: int | None = Field(None, ge=0)
 
 
-class MbppSource(PromptSource):
+class MbppSource(LoaderSource):
     """Problems in MBPP's layout, from a file."""
 
     Params = MbppParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.mbpp_format import load_rows
-
-        return load_rows(**self.params.model_dump())
+    loader = "prefgen.sources.mbpp_format:load_rows"
 
 
 class BfclParams(SourceParams):
@@ -71,15 +71,11 @@ class BfclParams(SourceParams):
     version: str = "v4"
 
 
-class BfclSource(PromptSource):
+class BfclSource(LoaderSource):
     """Tool-calling requests from the Berkeley Function Calling Leaderboard's data files."""
 
     Params = BfclParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.bfcl import load_rows
-
-        return load_rows(**self.params.model_dump(exclude_none=True))
+    loader = "prefgen.sources.bfcl:load_rows"
 
 
 class StdlibToolsParams(SourceParams):
@@ -89,15 +85,11 @@ class StdlibToolsParams(SourceParams):
     per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
 
 
-class StdlibToolsSource(PromptSource):
+class StdlibToolsSource(LoaderSource):
     """Tool-calling requests over curated standard-library functions, with checked ground truths."""
 
     Params = StdlibToolsParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.stdlib_tools import load_rows
-
-        return load_rows(**self.params.model_dump(exclude_none=True))
+    loader = "prefgen.sources.stdlib_tools:load_rows"
 
 
 class QaParams(SourceParams):
@@ -110,15 +102,11 @@ class QaParams(SourceParams):
     limit: int | None = Field(None, ge=0)
 
 
-class QaSource(PromptSource):
+class QaSource(LoaderSource):
     """Short-answer questions with gold answers (and unanswerable ones), in common QA layouts."""
 
     Params = QaParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.qa_format import load_rows
-
-        return load_rows(**self.params.model_dump(exclude_none=True))
+    loader = "prefgen.sources.qa_format:load_rows"
 
 
 class StdlibFactsParams(SourceParams):
@@ -128,12 +116,8 @@ class StdlibFactsParams(SourceParams):
     seed: int = 0
 
 
-class StdlibFactsSource(PromptSource):
+class StdlibFactsSource(LoaderSource):
     """Short-answer questions about the installed standard library, some unanswerable by construction."""
 
     Params = StdlibFactsParams
-
-    def rows(self) -> Iterable[dict[str, Any]]:
-        from prefgen.sources.stdlib_facts import load_rows
-
-        return load_rows(**self.params.model_dump(exclude_none=True))
+    loader = "prefgen.sources.stdlib_facts:load_rows"
