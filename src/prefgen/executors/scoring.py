@@ -59,13 +59,25 @@ class ScoringQueue:
         import ray
 
         self._ray = ray
-        self._task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, scheduling_strategy="SPREAD")(_score_on_node)
+        self._task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(_score_on_node)
         self._name, self._params = name, params
         self._refs: dict[Any, Any] = {}
+        # Jobs are dealt to the nodes with CPUs in turn. Ray's "SPREAD" is best effort: jobs that
+        # arrive one at a time, as shards finish, often all land on one node.
+        self._nodes = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) > 0)
+        self._submitted = 0
 
     def submit(self, key: Any, prompts: list[dict], candidates: list[dict]) -> None:
         """Queue one job; ``key`` comes back with its result."""
-        self._refs[self._task.remote(self._name, self._params, prompts, candidates)] = key
+        task = self._task
+        if len(self._nodes) > 1:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            node = self._nodes[self._submitted % len(self._nodes)]
+            # soft: the job of a node that is lost (or cannot run it) goes to another node
+            task = task.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True))
+        self._submitted += 1
+        self._refs[task.remote(self._name, self._params, prompts, candidates)] = key
 
     def __len__(self) -> int:
         return len(self._refs)
