@@ -25,7 +25,7 @@ from prefgen.metrics import split_metrics
 from prefgen.pairing import PairingResult
 from prefgen.preflight import config_problems
 from prefgen.progress import StageTracker
-from prefgen.records import Scored
+from prefgen.records import Prompt, Scored
 from prefgen.registry import generation_strategies
 from prefgen.rewards import Reward, UnknownRewardError, build_reward
 from prefgen.run_status import RunStatus
@@ -56,6 +56,8 @@ class RunSummary:
     stage_work: dict[str, int] = field(default_factory=dict)  # shards computed (not reused) per stage
     fingerprint: str | None = None  # the published version's
     split_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "train" / "heldout" -> metrics
+    heldout_prompts: dict[str, Prompt] = field(default_factory=dict, repr=False)  # for a loop's method metrics
+    heldout_scored: list[Scored] = field(default_factory=list, repr=False)
 
     @property
     def version_dir(self) -> Path | None:
@@ -138,7 +140,8 @@ class PipelineRun:
             status=published.status, run_dir=self.run_dir.root, version=published.version, counts=counts,
             unpaired=dict(pairing.unpaired), scores=score_summary(scored), seconds=time.monotonic() - started,
             stage_work=dict(vars(self.stage.work)), fingerprint=published.fingerprint,
-            split_metrics=split_metrics(scored),
+            split_metrics=split_metrics(scored), heldout_prompts={p.id: p for p in prompt_set.heldout},
+            heldout_scored=[s for s in scored if s.split == "heldout"],
         )
 
     def _strategy(self, prompt_set: PromptSet) -> GenerationStrategy:

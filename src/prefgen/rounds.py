@@ -11,6 +11,7 @@ optimises) and on held-out prompts training never sees (what the loop reports). 
       rounds/round_1/ ...        its samples and pairs (round N: policy N's, for a next round)
       metrics.jsonl              one line per policy: held-out reward, length, pairs, training
       metrics.png                the same, plotted
+      method_metrics.png         the reward's own held-out metrics (when it reports any)
       README.md                  the loop's card: the before/after table
 
 Each round reuses the pipeline's incremental machinery, and a trained policy is kept with a record
@@ -29,8 +30,10 @@ from typing import Any
 from prefgen.config import ConfigError, PipelineConfig
 from prefgen.executors.runtime import make_runtime
 from prefgen.hashing import content_hash
+from prefgen.method_metrics import HeldoutRound, method_table, plot_method_metrics
 from prefgen.pipeline import PipelineRun, RunFailed, RunSummary
 from prefgen.progress import StageTracker
+from prefgen.rewards import Reward
 from prefgen.rundir import RunDir, RunLockedError, write_json_atomic
 
 log = logging.getLogger("prefgen")
@@ -43,9 +46,10 @@ class LoopSummary(RunSummary):
     metrics: list[dict[str, Any]] = field(default_factory=list)
 
 
-def loop_preflight(config: PipelineConfig) -> None:
+def loop_preflight(config: PipelineConfig) -> Reward:
     """Everything a loop needs, checked before round 0: the pipeline's checks, and held-out prompts
-    to measure on (read now: a missing split would otherwise fail only after round 0's sampling)."""
+    to measure on (read now: a missing split would otherwise fail only after round 0's sampling).
+    Returns the reward, which also reports the method's metrics of each policy."""
     from prefgen.config import ConfigError
     from prefgen.pipeline import preflight
     from prefgen.sources.reader import read_prompts
@@ -54,6 +58,7 @@ def loop_preflight(config: PipelineConfig) -> None:
     if not read_prompts(config.prompts, reward.task_problem).heldout:
         raise ConfigError("preflight", ["prompts.heldout_fraction: rounds > 0 measures each policy on held-out "
                                         "prompts, and this source gives none: set it > 0"])
+    return reward
 
 
 def measured(summary: RunSummary) -> dict[str, Any]:
@@ -94,7 +99,7 @@ class TrainingLoop:
 
     def run(self, wait_seconds: float = 0) -> LoopSummary:
         """Check everything, then run the rounds under the loop's lock on one runtime."""
-        loop_preflight(self.config)
+        self.reward = loop_preflight(self.config)
         started = time.monotonic()
         self.root.prepare()
         self.runtime = make_runtime(self.config)
@@ -168,6 +173,14 @@ class TrainingLoop:
             entry["improved_share"] = sum(per_prompt[p] > base[p] for p in shared) / max(1, len(shared))
             entry["relative_gain"] = entry["heldout_mean_score"] / max(1e-12, earlier[0]["heldout_mean_score"]) - 1
             entry["length_change"] = entry["heldout_mean_tokens"] / max(1e-12, earlier[0]["heldout_mean_tokens"]) - 1
+        # the reward's own metrics of policy k (most rewards report none); policy 0's round is
+        # kept so labels decided once (what policy 0 knows) apply to every later policy
+        entry["_heldout"] = HeldoutRound(
+            round=k, policy=policy, prompts=summary.heldout_prompts, scored=summary.heldout_scored,
+            first=earlier[0]["_heldout"] if earlier else None, runtime=self.runtime,
+            config=self.round_config(k, policy),
+        )
+        entry["method"] = self.reward.loop_metrics(entry["_heldout"])
         entry["_per_prompt"] = per_prompt
         return entry
 
@@ -178,6 +191,8 @@ class TrainingLoop:
         tmp.replace(self.root.root / "metrics.jsonl")
         plot_metrics(public, self.root.root / "metrics.png")
         card = f"# {self.config.name}: training rounds\n\n{self._table(metrics)}\n\n![metrics](metrics.png)\n"
+        if plot_method_metrics(public, self.root.root / "method_metrics.png"):
+            card += f"\n{method_table(public)}\n\n![method metrics](method_metrics.png)\n"
         (self.root.root / "README.md").write_text(card, encoding="utf-8")
 
     @staticmethod

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from prefgen.hashing import content_hash
 from prefgen.records import Candidate, Prompt, Scored
+
+if TYPE_CHECKING:
+    from prefgen.method_metrics import HeldoutRound
 
 
 class RewardParams(BaseModel):
@@ -78,6 +81,15 @@ class Reward:
     def describe(self, scored: Sequence[Scored]) -> str:
         """Markdown for the dataset card about this reward's results (pass rates, sources...)."""
         return ""
+
+    def loop_metrics(self, heldout: HeldoutRound) -> dict[str, float | int | None]:
+        """The method's own metrics of one policy on held-out prompts, for a training loop.
+
+        Called by the loop for policy 0, 1, ... with that policy's scored held-out samples
+        (:class:`prefgen.method_metrics.HeldoutRound`); flat ``name -> number`` (None when a
+        metric has no data). They go to ``metrics.jsonl``, the loop's card and a plot. Default: none.
+        """
+        return {}
 
     def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
         """Why a prompt's task cannot be scored by this reward (the reader rejects it), or None."""

@@ -135,6 +135,15 @@ class CombinedReward(Reward):
         total = sum(c["score"] * c["weight"] for c in components.values())
         return RewardResult(total, {"components": components, **({"gate": "open"} if gate else {})})
 
+    def loop_metrics(self, heldout) -> dict[str, float | int | None]:
+        """Each component's method metrics, named ``<component>.<metric>``; each component sees its
+        own scores and details, as if it were the run's only reward."""
+        return {
+            f"{label}.{name}": value
+            for label, part in self.parts.items()
+            for name, value in part.loop_metrics(_component_view(heldout, label)).items()
+        }
+
     def describe(self, scored: Sequence[Scored]) -> str:
         lines = ["## Reward components", "", "| component | weight | scored | null | mean | min | median | max |",
                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -148,3 +157,16 @@ class CombinedReward(Reward):
             lines.append(f"| {label} | {self.weights[label]:g} | {len(numbers)} | {len(values) - len(numbers)} | {stats} |")
         sections = [part.describe(scored) for part in self.parts.values()]
         return "\n".join(lines) + "".join(f"\n\n{s}" for s in sections if s)
+
+
+def _component_view(heldout, label: str):
+    """The held-out round with each sample's score, reason and details those of one component."""
+    from dataclasses import replace
+
+    def view(row: Scored) -> Scored:
+        part = row.details.get("components", {}).get(label) or {"score": None, "reason": row.reason, "details": {}}
+        return row.model_copy(update={"reward": label, "score": part["score"], "reason": part["reason"],
+                                      "details": part["details"]})
+
+    first = _component_view(heldout.first, label) if heldout.first is not None else None
+    return replace(heldout, scored=[view(r) for r in heldout.scored], first=first, memo={})
