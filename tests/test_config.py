@@ -188,3 +188,33 @@ def test_old_backend_key_still_names_the_strategy(tmp_path):
     raw["prompts"] = {"source": "hf:x"}
     config = load_config(write(tmp_path, yaml.safe_dump(raw)))
     assert config.generate.strategy == "sampling" and config.generate.params == {"n": 2}
+
+
+@pytest.mark.parametrize(
+    ("sections", "exit_code"),
+    [
+        ("model: {path: demo, engine: {num_engines: 2}}\nray: {num_cpus: 2}\n", 2),
+        ("model: {path: demo, engine: {num_engines: 2}}\nray: {num_cpus: 3}\n", 0),
+        ("model: {path: demo, engine: {num_engines: 2}}\nray: {num_cpus: 2}\nruntime: local\n", 0),
+    ],
+)
+def test_engines_that_would_leave_scoring_no_cpu_fail_validation(tmp_path, sections, exit_code):
+    """Engines hold a Ray CPU each for the whole run: with none left, scoring would wait for ever."""
+    (tmp_path / "p.jsonl").write_text('{"prompt": "hi"}\n')
+    text = f"name: t\nprompts: {{source: {tmp_path / 'p.jsonl'}}}\nreward: {{name: length}}\n{sections}"
+    result = runner.invoke(app, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code == exit_code, result.output
+    if exit_code:
+        assert "model.engine.num_engines: 2 engine(s) hold one Ray CPU each" in result.output
+        assert "use at most 1 engine(s)" in result.output
+
+
+def test_joining_a_cluster_without_a_cpu_for_scoring_fails_before_engines_start(monkeypatch):
+    import ray
+
+    from prefgen.executors.engine_pool import _check_cpus
+
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 2.0, "GPU": 2.0})
+    with pytest.raises(ConfigError, match="Ray has 2 CPU"):
+        _check_cpus(2)
+    _check_cpus(1)  # one engine, one CPU left for scoring

@@ -19,6 +19,7 @@ def config_problems(config: PipelineConfig) -> list[str]:
     problems = _generation_problems(config.generate.strategy, config.model.path, config.generate.params)
     problems += source_problems(config.prompts.source, config.prompts.options)
     problems += output_problems(config.run_dir())
+    problems += engine_cpu_problems(config)
     return problems
 
 
@@ -62,6 +63,34 @@ def _generation_problems(strategy: str, model_path: str, params: dict[str, Any])
         return problems + cls.check(cls.Params(**params))
     except ValueError:
         return problems  # bad params are reported with the schema problems
+
+
+def engine_cpu_problems(config: PipelineConfig) -> list[str]:
+    """Enough Ray CPUs for the engines and scoring, when Ray is started here (a cluster's are
+    checked when it is joined: :func:`prefgen.executors.engine_pool.get_pool`)."""
+    from prefgen.registry import UnknownPluginError, generation_strategies
+
+    if config.runtime != "ray" or config.ray.address or os.environ.get("RAY_ADDRESS"):
+        return []
+    try:
+        strategy = "sampling" if config.generate.strategy == "vllm" else config.generate.strategy
+        if not generation_strategies.load(strategy).uses_model:
+            return []
+    except UnknownPluginError:
+        return []
+    cpus = config.ray.num_cpus or os.cpu_count() or 1
+    problem = engine_cpu_problem(config.model.engine.num_engines, cpus)
+    return [problem] if problem else []
+
+
+def engine_cpu_problem(num_engines: int, cpus: float) -> str | None:
+    """Each engine holds one Ray CPU for the whole run and each scoring job needs one more: with no
+    CPU left over, scoring would wait for the engines for ever."""
+    if num_engines < cpus:
+        return None
+    return (f"model.engine.num_engines: {num_engines} engine(s) hold one Ray CPU each and scoring needs at least "
+            f"one more, but Ray has {cpus:g} CPU(s) (ray.num_cpus, or this machine's): use at most {int(cpus) - 1} "
+            "engine(s) or more CPUs")
 
 
 def source_problems(source: str, options: dict[str, Any]) -> list[str]:

@@ -178,6 +178,7 @@ def get_pool(model_path: str, fingerprint: str, model: ModelConfig, use_gpus: bo
     if key in _POOLS:
         return _POOLS[key]
     release_all_pools()  # one model's engines at a time: memory is the scarce resource
+    _check_cpus(model.engine.num_engines)
     # SPREAD: on a cluster, engines go to different nodes before doubling up on one
     options: dict[str, Any] = {"num_cpus": 1, "scheduling_strategy": "SPREAD"}
     if use_gpus:
@@ -189,6 +190,18 @@ def get_pool(model_path: str, fingerprint: str, model: ModelConfig, use_gpus: bo
     _POOLS[key] = EnginePool(spec, model.engine.num_engines)
     log.info("started %d vLLM engine(s) for %s", model.engine.num_engines, model_path)
     return _POOLS[key]
+
+
+def _check_cpus(num_engines: int) -> None:
+    """Fail now, not hang: engines that take every CPU of the cluster leave scoring none."""
+    import ray
+
+    from prefgen.config import ConfigError
+    from prefgen.preflight import engine_cpu_problem
+
+    problem = engine_cpu_problem(num_engines, ray.cluster_resources().get("CPU", 0))
+    if problem:
+        raise ConfigError("preflight", [problem])
 
 
 def release_all_pools() -> None:
