@@ -142,12 +142,23 @@ def test_writing_outside_its_directory(tmp_path):
 
 
 def test_sandbox_directory_is_removed(tmp_path, monkeypatch):
+    assert run_python("pass").ok  # the fork server (and its one mount point) exist before
     base = tmp_path / "tmp"
     base.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(base))
     result = run_python("open('left-behind', 'w').write('x' * 1000)\n")
     assert result.ok, result
     assert list(base.iterdir()) == []
+
+
+def test_the_fork_servers_mount_point_goes_with_it():
+    from prefgen.sandbox import runner
+
+    server = runner._Forkserver(runner.default_python())
+    assert os.path.isdir(server.mount_point) and os.listdir(server.mount_point) == []
+    server.sock.close()  # what prefgen's exit does: the server kills its sandboxes and leaves
+    assert server.process.wait(10) == 0
+    assert not os.path.exists(server.mount_point)
 
 
 def test_reading_project_files_and_parent_secrets(monkeypatch):

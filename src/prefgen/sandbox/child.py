@@ -25,6 +25,7 @@ sandbox it started and exits. Only built-in modules and ``ctypes`` are used, and
 modules are imported once, before any fork (``WARM_MODULES``).
 """
 
+import fcntl
 import marshal
 import os
 import signal
@@ -101,9 +102,8 @@ def _bind(libc, ctypes, source, target, writable_device=False):
            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked)
 
 
-def _build_root(spec, libc, ctypes):
-    """Make a private root at spec['root'] and pivot into it. Returns what was set up."""
-    root = spec["root"]
+def _build_root(spec, root, libc, ctypes):
+    """Make a private root, mounted on ``root``, and pivot into it. Returns what was set up."""
     _mount(libc, ctypes, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={spec['disk_mb']}m,nr_inodes={spec['inodes']},mode=755")
     for path in spec["binds"]:
@@ -196,12 +196,12 @@ def _drop_privileges(spec, libc, ctypes):
             raise SetupError("privileges were not dropped")
 
 
-def _confine(spec, libc, ctypes):
+def _confine(spec, root, libc, ctypes):
     info = {}
     if spec["mode"] == "plain":
         os.chdir(spec["workdir"])
     else:
-        info.update(_build_root(spec, libc, ctypes))
+        info.update(_build_root(spec, root, libc, ctypes))
     _set_limits(spec["limits"])
     _drop_privileges(spec, libc, ctypes)
     os.environ["HOME"] = os.getcwd()
@@ -260,6 +260,13 @@ def _exit(status):
     os._exit(status)
 
 
+def _remove(directory):
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass
+
+
 def _report_setup_error(exc):
     try:
         os.write(3, (repr(("setup_error", f"{type(exc).__name__}: {exc}")) + "\n").encode())
@@ -284,54 +291,47 @@ def _relay(pid):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 
 
-def _spawned(workdir, fds, libc, ctypes):
-    """The forked child of the server: confine, then run the program. Never returns."""
+def _spawned(fds, root, pid_namespace_error, libc, ctypes):
+    """The forked child of the server: confine, then run the program. Never returns.
+
+    ``fds``: stdout, stderr and control pipe ends, the spec (a read-only memfd) and, if the
+    program has one, its private input. In root mode this process is already the init of a new
+    PID namespace (the server made it so), unless ``pid_namespace_error`` says why not.
+    """
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-        out, err, control = fds
+        # Above 4 first, so that placing them on 1-4 cannot overwrite one another.
+        out, err, control, spec_fd, *private = [fcntl.fcntl(fd, fcntl.F_DUPFD, 5) for fd in fds]
+        spec = marshal.loads(_read_spec(spec_fd))
         os.dup2(out, 1)
         os.dup2(err, 2)
         os.dup2(control, 3)
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
-        os.closerange(4, 1 << 16)
+        if private:
+            # The program reads it on fd 4; nothing in its file system leads to it.
+            os.dup2(private[0], 4)
+        os.closerange(5 if private else 4, 1 << 16)
     except BaseException:
         os._exit(125)
     try:
-        with open(os.path.join(workdir, "spec.bin"), "rb") as f:
-            spec = marshal.load(f)
         if spec["cache_tag"] != sys.implementation.cache_tag:
             raise SetupError(f"sandbox python is {sys.implementation.cache_tag}, "
                              f"prefgen runs {spec['cache_tag']}")
+        if pid_namespace_error:
+            raise SetupError(pid_namespace_error)
         main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
-        if spec.get("private"):
-            # Opened here, before the root is replaced and privileges dropped: the program reads
-            # it on fd 4, and nothing in its file system leads to it.
-            private = os.open(os.path.join(workdir, "private.bin"), os.O_RDONLY)
-            if private != 4:
-                os.dup2(private, 4)
-                os.close(private)
-        if spec["mode"] != "plain":
-            uid, gid = os.getuid(), os.getgid()
-            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-            if spec["mode"] == "userns":
-                flags |= CLONE_NEWUSER
-            _check(ctypes, libc.unshare(flags), "unshare")
-            if spec["mode"] == "userns":
-                for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-                    with open(f"/proc/self/{name}", "w") as f:
-                        f.write(text)
-            _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
-            pid = os.fork()
-            if pid:
-                relay = pid
+        if spec["mode"] == "userns":
+            relay = _enter_user_namespaces(libc, ctypes)
+            if relay:
                 raise _Relay()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
-        info = _confine(spec, libc, ctypes)
+        elif spec["mode"] == "root":
+            _check(ctypes, libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+            _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+        info = _confine(spec, root, libc, ctypes)
     except _Relay:
         _relay(relay)
     except BaseException as exc:
@@ -340,6 +340,55 @@ def _spawned(workdir, fds, libc, ctypes):
     if not spec["channel"]:
         os.close(3)
     _run(main_code, spec["globals"])
+
+
+def _read_spec(fd):
+    size = os.fstat(fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _enter_user_namespaces(libc, ctypes):
+    """User-namespace mode: new user, PID and other namespaces; returns the init's pid in the
+    forking parent (which becomes the relay), 0 in the init."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    _check(ctypes, libc.unshare(flags), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
+    return pid
+
+
+def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes):
+    """fork(); with ``new_pid_namespace`` the child is the init of a PID namespace of its own.
+
+    unshare(CLONE_NEWPID) only decides where this process's next child goes: setns() back to
+    its own namespace right after the fork keeps every later child where it was. Returns
+    (pid, why the new namespace could not be made, or None).
+    """
+    if not new_pid_namespace:
+        return os.fork(), None
+    if libc.unshare(CLONE_NEWPID) != 0:
+        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}"
+    pid = None
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:  # not in the child, which is the new namespace's init
+            _check(ctypes, libc.setns(home_pid_namespace, CLONE_NEWPID), "setns back to the server's PID namespace")
+    return pid, None
 
 
 def serve():
@@ -359,6 +408,8 @@ def serve():
     gc.freeze()
 
     sock = socket.socket(fileno=0)
+    root = sys.argv[1]  # the (empty) directory each sandbox mounts its root on, in its own namespace
+    home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     wake_r, wake_w = os.pipe()
@@ -381,18 +432,19 @@ def serve():
             sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
         if sock not in readable:
             continue
-        message, fds, _, _ = socket.recv_fds(sock, 65536, 3)
+        message, fds, _, _ = socket.recv_fds(sock, 65536, 5)
         if not message:
             for pid in children:  # prefgen is gone: so are its sandboxes
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
+            _remove(root)
             os._exit(0)
-        request, workdir = marshal.loads(message)
-        pid = os.fork()
+        request, new_pid_namespace = marshal.loads(message)
+        pid, why = _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes)
         if pid == 0:
-            _spawned(workdir, fds, libc, ctypes)
+            _spawned(fds, root, why, libc, ctypes)
         for fd in fds:
             os.close(fd)
         children[pid] = request

@@ -43,6 +43,7 @@ import threading
 import time
 import types
 import warnings
+import weakref
 from ast import literal_eval
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,47 +204,69 @@ def run_python(
 def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], channel: bool,
              files: dict[str, bytes | str], program_globals: dict[str, Any],
              private_input: bytes | None = None) -> ExecutionResult:
-    workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-")
+    # Only plain mode needs a directory on the host: the others build their file system in a
+    # mount namespace of their own, and get their spec and private input as memfds.
+    workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-") if mode["mode"] == "plain" else None
+    inputs = []
     try:
-        os.chmod(workdir, 0o711)
         uid = gid = None
         if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
             rng = random.SystemRandom()
             uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
-        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals,
-                     private_input is not None)
-        _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
+        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals)
+        inputs.append(_read_only_memfd("prefgen-spec", marshal.dumps(spec)))
         if private_input is not None:
-            _write_private(os.path.join(workdir, "private.bin"), private_input)
-        if mode["mode"] == "plain":
+            inputs.append(_read_only_memfd("prefgen-private", private_input))
+        if workdir is not None:
             _prepare_plain_workdir(workdir, files, uid, gid)
-        else:
-            os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
-        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
-        try:
-            try:
-                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])
-            except ConnectionError:
-                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])  # a fresh server
-        finally:
-            for _, w in pipes:
-                os.close(w)
-        try:
-            result = _supervise(child, [r for r, _ in pipes], limits, relay=mode["mode"] != "plain")
-        finally:
-            for r, _ in pipes:
-                os.close(r)
-        result.isolation = {**mode, **result.isolation}
+        result = _spawn_and_supervise(python, mode, limits, inputs)
         if uid is not None:
             result.isolation["uid"] = uid
             if mode["mode"] == "plain":
                 _kill_uid(uid)  # no PID namespace to take its daemons down with it
         return result
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for fd in inputs:
+            os.close(fd)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals, private=False):
+def _spawn_and_supervise(python: str, mode: dict[str, Any], limits: SandboxLimits,
+                         inputs: list[int]) -> ExecutionResult:
+    pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
+    new_pid_namespace = mode["mode"] == "namespaces"  # made by the server (see child.py)
+    try:
+        fds = [w for _, w in pipes] + inputs
+        try:
+            child = _forkserver(python).spawn(fds, new_pid_namespace)
+        except ConnectionError:
+            child = _forkserver(python).spawn(fds, new_pid_namespace)  # a fresh server
+    finally:
+        for _, w in pipes:
+            os.close(w)
+    try:
+        # Only user-namespace mode has a relay between the server and the PID namespace's init.
+        result = _supervise(child, [r for r, _ in pipes], limits, relay=mode["mode"] == "user-namespaces")
+    finally:
+        for r, _ in pipes:
+            os.close(r)
+    result.isolation = {**mode, **result.isolation}
+    return result
+
+
+def _read_only_memfd(name: str, data: bytes) -> int:
+    """A read-only descriptor of an anonymous file holding ``data`` (in no file system)."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as f:
+            f.write(data)
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+
+
+def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals):
     main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
     binds = list(SYSTEM_BINDS)
     prefix = os.path.dirname(os.path.dirname(python))
@@ -252,8 +275,7 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
             binds.append(path)
     return {
         "mode": "userns" if mode == "user-namespaces" else ("plain" if mode == "plain" else "root"),
-        "root": os.path.join(workdir, "root"),
-        "workdir": os.path.join(workdir, "work"),
+        "workdir": os.path.join(workdir, "work") if workdir else None,
         "binds": binds,
         "files": {name: data.encode() if isinstance(data, str) else data for name, data in files.items()},
         "disk_mb": limits.disk_mb,
@@ -273,18 +295,11 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
         "cache_tag": sys.implementation.cache_tag,
         "main": main,
         "globals": program_globals,
-        "private": private,
     }
 
 
-def _write_private(path: str, data: bytes) -> None:
-    """The spec is read by the sandbox before it drops privileges: no one else needs it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-
-
 def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int | None) -> None:
+    os.chmod(workdir, 0o711)
     work = os.path.join(workdir, "work")
     os.mkdir(work, 0o700)
     for name, data in files.items():
@@ -372,8 +387,10 @@ class _Child:
     def kill(self, relay: bool) -> None:
         """End the sandbox: through its relay process if it has one, else by killing its group.
 
-        The relay (namespace modes) kills the PID namespace's init and reaps it, so that nothing
-        of the sandbox is left when it exits; the group kill is the fallback.
+        In root mode the server's child is the PID namespace's init: killing it (its group)
+        makes the kernel kill everything else in the namespace before it can be reaped. In
+        user-namespace mode the relay kills the init and reaps it, so that nothing of the sandbox
+        is left when it exits; the group kill is the fallback.
         """
         if self.exited.is_set():
             return
@@ -400,8 +417,12 @@ class _Forkserver:
 
     def __init__(self, python: str):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # One empty directory per server: each sandbox mounts its private root on it, inside its
+        # own mount namespace (so they never see one another's), and no sandbox needs one of its own.
+        self.mount_point = tempfile.mkdtemp(prefix="prefgen-sandbox-root-")
+        weakref.finalize(self, _remove_directory, self.mount_point)
         try:
-            self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP], stdin=theirs,
+            self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP, self.mount_point], stdin=theirs,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                             cwd="/", env=SCRUBBED_ENV, start_new_session=True)
         finally:
@@ -414,14 +435,17 @@ class _Forkserver:
         self._ids = itertools.count()
         threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
 
-    def spawn(self, workdir: str, fds: list[int]) -> _Child:
-        """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced)."""
+    def spawn(self, fds: list[int], new_pid_namespace: bool) -> _Child:
+        """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced).
+
+        ``fds``: the ends of its stdout, stderr and control pipes, its spec, its private input.
+        """
         child = _Child()
         request = next(self._ids)
         with self._send_lock:
             self._children[request] = child
             try:
-                socket.send_fds(self.sock, [marshal.dumps((request, workdir))], fds)
+                socket.send_fds(self.sock, [marshal.dumps((request, new_pid_namespace))], fds)
             except OSError as exc:
                 self._children.pop(request, None)
                 self.alive = False
@@ -465,6 +489,13 @@ def _forkserver(python: str) -> _Forkserver:
         if server is None or not server.alive or server.pid != os.getpid():
             server = _servers[python] = _Forkserver(python)
         return server
+
+
+def _remove_directory(path: str) -> None:
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _kill_uid(uid: int) -> None:
