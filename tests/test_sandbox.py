@@ -156,7 +156,7 @@ def test_the_fork_servers_mount_point_goes_with_it():
 
     server = runner._Forkserver(runner.default_python())
     assert os.path.isdir(server.mount_point) and os.listdir(server.mount_point) == []
-    server.sock.close()  # what prefgen's exit does: the server kills its sandboxes and leaves
+    server.sock.shutdown(socket.SHUT_RDWR)  # as at prefgen's exit: the server kills its sandboxes, leaves
     assert server.process.wait(10) == 0
     assert not os.path.exists(server.mount_point)
 

@@ -291,12 +291,13 @@ def _relay(pid):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 
 
-def _spawned(fds, root, pid_namespace_error, libc, ctypes):
+def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
     """The forked child of the server: confine, then run the program. Never returns.
 
     ``fds``: stdout, stderr and control pipe ends, the spec (a read-only memfd) and, if the
     program has one, its private input. In root mode this process is already the init of a new
     PID namespace (the server made it so), unless ``pid_namespace_error`` says why not.
+    ``shared``: the code objects the server holds, by key.
     """
     try:
         signal.set_wakeup_fd(-1)
@@ -323,7 +324,15 @@ def _spawned(fds, root, pid_namespace_error, libc, ctypes):
                              f"prefgen runs {spec['cache_tag']}")
         if pid_namespace_error:
             raise SetupError(pid_namespace_error)
-        main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
+        program_globals = dict(spec["globals"])
+        for name, key in spec["shared"].items():
+            if key not in shared:
+                raise SetupError(f"shared code {name} was not loaded in the fork server")
+            program_globals[name] = shared[key]
+        if spec["main_shared"]:
+            main_code = program_globals[spec["main_shared"]]
+        else:
+            main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
         if spec["mode"] == "userns":
             relay = _enter_user_namespaces(libc, ctypes)
             if relay:
@@ -339,7 +348,7 @@ def _spawned(fds, root, pid_namespace_error, libc, ctypes):
     os.write(3, (repr(("ready", info)) + "\n").encode())
     if not spec["channel"]:
         os.close(3)
-    _run(main_code, spec["globals"])
+    _run(main_code, program_globals)
 
 
 def _read_spec(fd):
@@ -417,6 +426,7 @@ def serve():
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     children = {}
+    shared = {}
     while True:
         readable, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in readable:
@@ -441,10 +451,16 @@ def serve():
                     pass
             _remove(root)
             os._exit(0)
-        request, new_pid_namespace = marshal.loads(message)
+        kind, *fields = marshal.loads(message)
+        if kind == "load":  # shared code: loaded once here, inherited by every later sandbox
+            key, data = fields
+            shared[key] = marshal.loads(data)
+            gc.freeze()
+            continue
+        request, new_pid_namespace = fields
         pid, why = _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes)
         if pid == 0:
-            _spawned(fds, root, why, libc, ctypes)
+            _spawned(fds, root, why, shared, libc, ctypes)
         for fd in fds:
             os.close(fd)
         children[pid] = request

@@ -27,6 +27,7 @@ Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import marshal
@@ -45,6 +46,7 @@ import types
 import warnings
 import weakref
 from ast import literal_eval
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -177,6 +179,7 @@ def run_python(
     program_globals: dict[str, Any] | None = None,
     channel: bool = False,
     private_input: bytes | None = None,
+    shared_code: dict[str, types.CodeType] | None = None,
     python: str | None = None,
 ) -> ExecutionResult:
     """Run ``code`` as ``__main__`` in a fresh sandbox and return what happened.
@@ -190,6 +193,11 @@ def run_python(
     ``private_input`` is readable on file descriptor 4: a file opened before the program was
     confined, which its file system does not show (the program must read it before it runs
     code it does not trust, and close it).
+
+    ``shared_code`` are code objects that are the same in many runs (a test harness): the fork
+    server loads them once and keeps them, and each program finds them among its globals under
+    their names; ``code`` may be one of them. Every later sandbox is a fork of the server and
+    inherits them: never pass anything of one program's own here.
     """
     limits = limits or SandboxLimits()
     if timeout_s is not None:
@@ -198,12 +206,14 @@ def run_python(
     mode = isolation(python)
     if mode["mode"] == "unavailable":
         return ExecutionResult(setup_error=f"no way to run a sandbox here: {mode['error']}", isolation=mode)
-    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {}, private_input)
+    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {}, private_input,
+                    shared_code or {})
 
 
 def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], channel: bool,
              files: dict[str, bytes | str], program_globals: dict[str, Any],
-             private_input: bytes | None = None) -> ExecutionResult:
+             private_input: bytes | None = None, shared_code: dict[str, types.CodeType] | None = None,
+             ) -> ExecutionResult:
     # Only plain mode needs a directory on the host: the others build their file system in a
     # mount namespace of their own, and get their spec and private input as memfds.
     workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-") if mode["mode"] == "plain" else None
@@ -213,13 +223,17 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
         if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
             rng = random.SystemRandom()
             uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
-        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals)
+        shared = {name: _shared_key(value) for name, value in (shared_code or {}).items()}
+        main = next((name for name, value in (shared_code or {}).items() if value is code), None)
+        spec = _spec(None if main else code, limits, python, mode["mode"], workdir, uid, gid, files, channel,
+                     program_globals)
+        spec.update(shared=shared, main_shared=main)
         inputs.append(_read_only_memfd("prefgen-spec", marshal.dumps(spec)))
         if private_input is not None:
             inputs.append(_read_only_memfd("prefgen-private", private_input))
         if workdir is not None:
             _prepare_plain_workdir(workdir, files, uid, gid)
-        result = _spawn_and_supervise(python, mode, limits, inputs)
+        result = _spawn_and_supervise(python, mode, limits, inputs, shared)
         if uid is not None:
             result.isolation["uid"] = uid
             if mode["mode"] == "plain":
@@ -233,15 +247,15 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
 
 
 def _spawn_and_supervise(python: str, mode: dict[str, Any], limits: SandboxLimits,
-                         inputs: list[int]) -> ExecutionResult:
+                         inputs: list[int], shared: dict[str, str]) -> ExecutionResult:
     pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
     new_pid_namespace = mode["mode"] == "namespaces"  # made by the server (see child.py)
     try:
         fds = [w for _, w in pipes] + inputs
         try:
-            child = _forkserver(python).spawn(fds, new_pid_namespace)
+            child = _forkserver(python).spawn(fds, new_pid_namespace, shared.values())
         except ConnectionError:
-            child = _forkserver(python).spawn(fds, new_pid_namespace)  # a fresh server
+            child = _forkserver(python).spawn(fds, new_pid_namespace, shared.values())  # a fresh server
     finally:
         for _, w in pipes:
             os.close(w)
@@ -432,20 +446,26 @@ class _Forkserver:
         self.alive = True
         self._send_lock = threading.Lock()
         self._children: dict[int, _Child] = {}
+        self._loaded: set[str] = set()  # shared code the server holds
         self._ids = itertools.count()
         threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
 
-    def spawn(self, fds: list[int], new_pid_namespace: bool) -> _Child:
+    def spawn(self, fds: list[int], new_pid_namespace: bool, shared: Iterable[str] = ()) -> _Child:
         """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced).
 
         ``fds``: the ends of its stdout, stderr and control pipes, its spec, its private input.
+        ``shared``: keys of shared code (:func:`_shared_key`) it needs, loaded first if new here.
         """
         child = _Child()
         request = next(self._ids)
         with self._send_lock:
             self._children[request] = child
             try:
-                socket.send_fds(self.sock, [marshal.dumps((request, new_pid_namespace))], fds)
+                for key in shared:
+                    if key not in self._loaded:
+                        self.sock.send(marshal.dumps(("load", key, _SHARED[key][1])))
+                        self._loaded.add(key)
+                socket.send_fds(self.sock, [marshal.dumps(("spawn", request, new_pid_namespace))], fds)
             except OSError as exc:
                 self._children.pop(request, None)
                 self.alive = False
@@ -489,6 +509,23 @@ def _forkserver(python: str) -> _Forkserver:
         if server is None or not server.alive or server.pid != os.getpid():
             server = _servers[python] = _Forkserver(python)
         return server
+
+
+_SHARED: dict[str, tuple[types.CodeType, bytes]] = {}  # key -> (code, marshal bytes)
+_SHARED_KEYS: dict[int, str] = {}  # id(code) -> key; _SHARED keeps the code (and its id) alive
+_shared_lock = threading.Lock()
+
+
+def _shared_key(code: types.CodeType) -> str:
+    """The key of a shared code object (the digest of its marshal bytes), registered once."""
+    with _shared_lock:
+        key = _SHARED_KEYS.get(id(code))
+        if key is None:
+            data = marshal.dumps(code)
+            key = hashlib.sha256(data).hexdigest()[:32]
+            _SHARED.setdefault(key, (code, data))
+            _SHARED_KEYS[id(code)] = key
+        return key
 
 
 def _remove_directory(path: str) -> None:
