@@ -303,3 +303,31 @@ def test_the_candidate_cannot_reach_the_testers_memory_or_channel():
     [result] = ExecutionReward(timeout_s=5.0).score_safely(
         [(prompt, Candidate(id="c", prompt_id=prompt.id, sample_index=0, text=f"```python\n{probe}```\n"))])
     assert result.reason == "passed", result.details["feedback"]
+
+
+@pytest.mark.parametrize("mode", ["namespaces", "user-namespaces", "plain"])
+def test_each_isolation_mode_runs_programs_and_the_harness(mode, monkeypatch):
+    """Root mode (template root, no relay), user-namespace mode (relay) and plain mode all run a
+    program with its files and private input, time it out, and run the harness."""
+    from prefgen.sandbox import runner
+
+    if mode == "namespaces" and os.geteuid() != 0:
+        pytest.skip("root mode needs root")
+    probe = runner._execute("import os\nprint(open('f.txt').read(), os.read(4, 9).decode())",
+                            SandboxLimits(timeout_s=5), runner.default_python(), {"mode": mode}, False,
+                            {"f.txt": "file"}, {}, b"secret")
+    if mode != "plain" and probe.setup_error and "unshare" in probe.setup_error:
+        pytest.skip(f"{mode} not available here: {probe.setup_error}")
+    assert probe.ok and probe.stdout == "file secret\n", probe
+    slow = runner._execute("import time\ntime.sleep(30)", SandboxLimits(timeout_s=0.5), runner.default_python(),
+                           {"mode": mode}, False, {}, {})
+    assert slow.killed == "timeout" and slow.signal == signal.SIGKILL
+    monkeypatch.setattr(runner, "_mode", {"mode": mode, "network": "isolated" if mode != "plain" else "no"})
+    good, bad = score_in_mode(["def add(a, b):\n    return a + b\n", "def add(a, b):\n    return 3\n"])
+    assert good.reason == "passed" and bad.reason == "failed"
+    assert good.details["sandbox"]["mode"] == mode
+
+
+def score_in_mode(texts: list[str]):
+    items = [(PROMPT, Candidate(id=f"c{i}", prompt_id=PROMPT.id, sample_index=i, text=t)) for i, t in enumerate(texts)]
+    return ExecutionReward(timeout_s=5.0, workers=2).score_safely(items)

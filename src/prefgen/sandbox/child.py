@@ -106,7 +106,18 @@ def _build_root(spec, root, libc, ctypes):
     """Make a private root, mounted on ``root``, and pivot into it. Returns what was set up."""
     _mount(libc, ctypes, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={spec['disk_mb']}m,nr_inodes={spec['inodes']},mode=755")
-    for path in spec["binds"]:
+    _add_system(spec["binds"], root, libc, ctypes)
+    for path in ("/tmp", "/dev/shm"):
+        os.makedirs(root + path, exist_ok=True)
+        os.chmod(root + path, 0o1777)
+    os.makedirs(root + "/sandbox")
+    _add_files(spec, root + "/sandbox")
+    return _pivot(root, libc, ctypes)
+
+
+def _add_system(binds, root, libc, ctypes):
+    """The system directories (read-only binds), device nodes and ``/proc``'s mount point."""
+    for path in binds:
         if not os.path.lexists(path):
             continue
         target = root + path
@@ -121,19 +132,23 @@ def _build_root(spec, root, libc, ctypes):
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, root + "/dev/" + name)
-    for path in ("/tmp", "/dev/shm"):
-        os.makedirs(root + path, exist_ok=True)
-        os.chmod(root + path, 0o1777)
-    os.makedirs(root + "/sandbox")
+    os.makedirs(root + "/proc")
+
+
+def _add_files(spec, sandbox):
+    """The program's files in its working directory, which only its uid may enter."""
     for name, data in spec["files"].items():
-        with open(root + "/sandbox/" + name, "wb") as f:
+        with open(sandbox + "/" + name, "wb") as f:
             f.write(data)
     if spec["uid"] is not None:
-        for dirpath, dirnames, filenames in os.walk(root + "/sandbox"):
+        for dirpath, dirnames, filenames in os.walk(sandbox):
             for name in [dirpath] + [os.path.join(dirpath, n) for n in filenames]:
                 os.chown(name, spec["uid"], spec["gid"])
-    os.chmod(root + "/sandbox", 0o700)
-    os.makedirs(root + "/proc")
+    os.chmod(sandbox, 0o700)
+
+
+def _pivot(root, libc, ctypes):
+    """Mount a fresh /proc and make ``root`` the root: nothing else of the host stays reachable."""
     try:
         _mount(libc, ctypes, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         proc = True
@@ -149,6 +164,44 @@ def _build_root(spec, root, libc, ctypes):
         os.chroot(".")
     os.chdir("/sandbox")
     return {"filesystem": "private root" if pivoted else "chroot", "proc": proc}
+
+
+def _build_template(binds, base, libc, ctypes):
+    """Root mode, once per fork server: the read-only part of every sandbox's root file system.
+
+    In a mount namespace of the server's own (every sandbox's starts as a copy of it), ``base``
+    gets a small tmpfs holding ``root`` -- a tmpfs with the system binds, device nodes and empty
+    mount points, then made read-only for good (its superblock: no mount of it can write) --
+    and ``stage``, where each sandbox mounts its own writable tmpfs before binding it in.
+    Returns ``root``.
+    """
+    _check(ctypes, libc.unshare(CLONE_NEWNS), "unshare")
+    _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(libc, ctypes, "tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=700")
+    root, stage = base + "/root", base + "/stage"
+    os.mkdir(stage)
+    os.mkdir(root)
+    _mount(libc, ctypes, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=1024,mode=755")
+    _add_system(binds, root, libc, ctypes)
+    for path in ("/tmp", "/dev/shm", "/sandbox"):
+        os.makedirs(root + path, exist_ok=True)
+    _mount(libc, ctypes, None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return root
+
+
+def _enter_template(spec, root, libc, ctypes):
+    """Root mode: this sandbox's root is its copy of the template, with a fresh, size-capped
+    tmpfs of its own for ``/sandbox``, ``/tmp`` and ``/dev/shm``; then pivot into it."""
+    stage = os.path.dirname(root) + "/stage"
+    _mount(libc, ctypes, "tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={spec['disk_mb']}m,nr_inodes={spec['inodes']},mode=755")
+    for name, target, mode in (("tmp", "/tmp", 0o1777), ("shm", "/dev/shm", 0o1777), ("sandbox", "/sandbox", 0o700)):
+        os.mkdir(stage + "/" + name)
+        os.chmod(stage + "/" + name, mode)
+        _mount(libc, ctypes, stage + "/" + name, root + target, None, MS_BIND)
+    _add_files(spec, stage + "/sandbox")
+    _check(ctypes, libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    return _pivot(root, libc, ctypes)
 
 
 def _set_limits(limits):
@@ -197,11 +250,14 @@ def _drop_privileges(spec, libc, ctypes):
 
 
 def _confine(spec, root, libc, ctypes):
+    """Root (a template's or an empty mount point), limits, privileges; what was set up."""
     info = {}
     if spec["mode"] == "plain":
         os.chdir(spec["workdir"])
+    elif root[0] == "template":
+        info.update(_enter_template(spec, root[1], libc, ctypes))
     else:
-        info.update(_build_root(spec, root, libc, ctypes))
+        info.update(_build_root(spec, root[1], libc, ctypes))
     _set_limits(spec["limits"])
     _drop_privileges(spec, libc, ctypes)
     os.environ["HOME"] = os.getcwd()
@@ -297,6 +353,7 @@ def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
     ``fds``: stdout, stderr and control pipe ends, the spec (a read-only memfd) and, if the
     program has one, its private input. In root mode this process is already the init of a new
     PID namespace (the server made it so), unless ``pid_namespace_error`` says why not.
+    ``root``: ("template", the template's root) or ("empty", a directory to build a root on).
     ``shared``: the code objects the server holds, by key.
     """
     try:
@@ -380,6 +437,15 @@ def _enter_user_namespaces(libc, ctypes):
     return pid
 
 
+def _template_or_empty(binds, base, libc, ctypes):
+    """("template", its root) made by :func:`_build_template`; ("empty", base) if it failed:
+    each sandbox then builds its whole root itself, as in user-namespace mode."""
+    try:
+        return ("template", _build_template(binds, base, libc, ctypes))
+    except (OSError, SetupError):
+        return ("empty", base)
+
+
 def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes):
     """fork(); with ``new_pid_namespace`` the child is the init of a PID namespace of its own.
 
@@ -417,7 +483,8 @@ def serve():
     gc.freeze()
 
     sock = socket.socket(fileno=0)
-    root = sys.argv[1]  # the (empty) directory each sandbox mounts its root on, in its own namespace
+    base = sys.argv[1]  # an empty directory: each sandbox mounts its root there, in its own namespace
+    template = None  # root mode: ("template", root) once built, ("empty", base) if it cannot be
     home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -449,7 +516,9 @@ def serve():
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
-            _remove(root)
+            if template is not None and template[0] == "template":
+                libc.umount2(base.encode(), MNT_DETACH)
+            _remove(base)
             os._exit(0)
         kind, *fields = marshal.loads(message)
         if kind == "load":  # shared code: loaded once here, inherited by every later sandbox
@@ -457,7 +526,10 @@ def serve():
             shared[key] = marshal.loads(data)
             gc.freeze()
             continue
-        request, new_pid_namespace = fields
+        request, new_pid_namespace, binds = fields
+        if new_pid_namespace and template is None:
+            template = _template_or_empty(binds, base, libc, ctypes)
+        root = template if new_pid_namespace else ("empty", base)
         pid, why = _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes)
         if pid == 0:
             _spawned(fds, root, why, shared, libc, ctypes)

@@ -249,13 +249,16 @@ def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], cha
 def _spawn_and_supervise(python: str, mode: dict[str, Any], limits: SandboxLimits,
                          inputs: list[int], shared: dict[str, str]) -> ExecutionResult:
     pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
-    new_pid_namespace = mode["mode"] == "namespaces"  # made by the server (see child.py)
+    # Root mode: the server makes the PID namespace, and the template of the root file system
+    # (from the system binds) once (see child.py).
+    new_pid_namespace = mode["mode"] == "namespaces"
+    binds = _system_binds(python)
     try:
         fds = [w for _, w in pipes] + inputs
         try:
-            child = _forkserver(python).spawn(fds, new_pid_namespace, shared.values())
+            child = _forkserver(python).spawn(fds, new_pid_namespace, binds, shared.values())
         except ConnectionError:
-            child = _forkserver(python).spawn(fds, new_pid_namespace, shared.values())  # a fresh server
+            child = _forkserver(python).spawn(fds, new_pid_namespace, binds, shared.values())  # a fresh server
     finally:
         for _, w in pipes:
             os.close(w)
@@ -282,15 +285,10 @@ def _read_only_memfd(name: str, data: bytes) -> int:
 
 def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals):
     main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
-    binds = list(SYSTEM_BINDS)
-    prefix = os.path.dirname(os.path.dirname(python))
-    for path in {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix, prefix)}:
-        if not any(path == b or path.startswith(b + "/") for b in ("/usr", "/bin", "/lib", "/lib64")):
-            binds.append(path)
     return {
         "mode": "userns" if mode == "user-namespaces" else ("plain" if mode == "plain" else "root"),
         "workdir": os.path.join(workdir, "work") if workdir else None,
-        "binds": binds,
+        "binds": _system_binds(python),
         "files": {name: data.encode() if isinstance(data, str) else data for name, data in files.items()},
         "disk_mb": limits.disk_mb,
         "inodes": 4096,
@@ -310,6 +308,16 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
         "main": main,
         "globals": program_globals,
     }
+
+
+def _system_binds(python: str) -> list[str]:
+    """What a sandbox's root shows of the host, read-only: system and interpreter directories."""
+    binds = list(SYSTEM_BINDS)
+    prefix = os.path.dirname(os.path.dirname(python))
+    for path in sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix, prefix)}):
+        if not any(path == b or path.startswith(b + "/") for b in ("/usr", "/bin", "/lib", "/lib64")):
+            binds.append(path)
+    return binds
 
 
 def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int | None) -> None:
@@ -450,7 +458,8 @@ class _Forkserver:
         self._ids = itertools.count()
         threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
 
-    def spawn(self, fds: list[int], new_pid_namespace: bool, shared: Iterable[str] = ()) -> _Child:
+    def spawn(self, fds: list[int], new_pid_namespace: bool, binds: list[str],
+              shared: Iterable[str] = ()) -> _Child:
         """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced).
 
         ``fds``: the ends of its stdout, stderr and control pipes, its spec, its private input.
@@ -465,7 +474,7 @@ class _Forkserver:
                     if key not in self._loaded:
                         self.sock.send(marshal.dumps(("load", key, _SHARED[key][1])))
                         self._loaded.add(key)
-                socket.send_fds(self.sock, [marshal.dumps(("spawn", request, new_pid_namespace))], fds)
+                socket.send_fds(self.sock, [marshal.dumps(("spawn", request, new_pid_namespace, binds))], fds)
             except OSError as exc:
                 self._children.pop(request, None)
                 self.alive = False
