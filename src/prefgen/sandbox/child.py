@@ -1,22 +1,29 @@
 """The sandbox's fork server: the only code that runs in a sandboxed process before its program.
 
 Not imported by prefgen: :mod:`prefgen.sandbox.runner` starts ``python -I -S -c <this file>
---serve`` once per process, with one end of a Unix socket pair as its stdin. The server is
-single-threaded; for each request (a spec directory and three pipe ends: stdout, stderr, control)
-it forks a child that:
+<base directory>`` once per process, with one end of a Unix socket pair as its stdin. The server
+is single-threaded. A ``load`` request gives it shared code (prefgen's own test harness, the same
+in every run) to keep: it is unmarshalled once and every later sandbox inherits it. For each
+``spawn`` request (with five descriptors: stdout, stderr and control pipe ends, the spec -- the
+program and its limits, a read-only memfd -- and the private input, if any) it forks a child that:
 
-1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec
-   (``marshal``: the program and its limits);
-2. in the namespace modes, calls ``unshare(2)`` for new mount, PID, network, IPC and UTS namespaces (and a
-   user namespace when not root) and forks the PID namespace's init, which builds a private root
-   -- a size-capped tmpfs with read-only binds of the system and interpreter directories, a few
-   device nodes, a fresh ``/proc``, ``/tmp`` and the working directory ``/sandbox`` -- and
-   moves into it with ``pivot_root`` so that nothing else of the host is reachable;
-3. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
-4. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
+1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec;
+2. gets new mount, PID, network, IPC and UTS namespaces. In root mode the server makes the child
+   the init of a new PID namespace itself (``unshare(CLONE_NEWPID)``, fork, ``setns`` back) and
+   the child unshares the rest; in user-namespace mode the child unshares a user namespace with
+   the others and forks the PID namespace's init, staying behind as its relay;
+3. gets a private root and moves into it with ``pivot_root``, so that nothing else of the host
+   is reachable: read-only binds of the system and interpreter directories, a few device nodes,
+   a fresh ``/proc``, and a size-capped tmpfs of its own for ``/tmp``, ``/dev/shm`` and the
+   working directory ``/sandbox``. In root mode the read-only part is a template the server
+   built once in a mount namespace of its own (a tmpfs made read-only for good, which every
+   sandbox's mount namespace copies); the writable tmpfs is new in every sandbox. In
+   user-namespace mode each sandbox builds the whole root;
+4. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
+5. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
    uid/gid (when started as root) or an empty capability set (user-namespace mode), and
    ``no_new_privs`` so that no setuid binary gives any of it back;
-5. reports ``ready`` on the control pipe and runs the program as ``__main__``.
+6. reports ``ready`` on the control pipe and runs the program as ``__main__``.
 
 Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
 execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,

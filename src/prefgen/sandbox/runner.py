@@ -1,9 +1,8 @@
 """Run one Python program in a disposable, confined process: :func:`run_python`.
 
-Each call gets its own session and process group, a fresh temporary directory (removed
-afterwards), a scrubbed environment, stdin closed, an isolated interpreter (``python -I -S``),
-resource limits and, where the kernel allows, new mount, PID, network, IPC and UTS namespaces
-(the ``unshare(2)`` system call). The program sees a private root file system (system and
+Each call gets its own session and process group, a scrubbed environment, stdin closed, an
+isolated interpreter (``python -I -S``), resource limits and, where the kernel allows, new
+mount, PID, network, IPC and UTS namespaces (the ``unshare(2)`` system call). The program sees a private root file system (system and
 interpreter directories read-only, a size-capped tmpfs for ``/sandbox`` and ``/tmp``), no
 network, no other process, and runs as an unprivileged identity. When it ends -- or at the
 wall-clock timeout, or when its output passes the output limit -- its whole group is killed, and
@@ -17,11 +16,13 @@ Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
 - ``namespaces``: prefgen runs as root; the program runs as a random unprivileged uid/gid, so that
   RLIMIT_NPROC (which the kernel ignores for root) holds, and counts this sandbox's processes only.
+  The fork server makes each sandbox's PID namespace and keeps the read-only part of the root
+  file system as a template (see :mod:`prefgen.sandbox.child`).
 - ``user-namespaces``: prefgen runs as another user; a user namespace maps it to root inside, and
   the program keeps no capability.
 - ``plain``: neither works (e.g. a container without the rights). Limits, process group, scrubbed
-  environment and a temporary working directory still apply, but there is no network or file
-  system isolation: a warning is logged once per process and the reason is in every result's
+  environment and a temporary working directory (removed afterwards; the only mode with one on
+  the host) still apply, but there is no network or file system isolation: a warning is logged once per process and the reason is in every result's
   ``isolation``.
 """
 
