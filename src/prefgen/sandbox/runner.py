@@ -28,6 +28,7 @@ Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import logging
@@ -311,6 +312,7 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
     }
 
 
+@functools.lru_cache(maxsize=8)
 def _system_binds(python: str) -> list[str]:
     """What a sandbox's root shows of the host, read-only: system and interpreter directories."""
     binds = list(SYSTEM_BINDS)
