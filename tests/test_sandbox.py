@@ -151,10 +151,12 @@ def test_sandbox_directory_is_removed(tmp_path, monkeypatch):
     assert list(base.iterdir()) == []
 
 
-def test_the_fork_servers_mount_point_goes_with_it():
+def test_the_fork_servers_mount_point_goes_with_it(monkeypatch):
     from prefgen.sandbox import runner
 
     server = runner._Forkserver(runner.default_python())
+    monkeypatch.setitem(runner._servers, runner.default_python(), server)
+    assert run_python("pass").ok  # in root mode, the server's root template is now mounted there
     assert os.path.isdir(server.mount_point) and os.listdir(server.mount_point) == []
     server.sock.shutdown(socket.SHUT_RDWR)  # as at prefgen's exit: the server kills its sandboxes, leaves
     assert server.process.wait(10) == 0
@@ -331,3 +333,23 @@ def test_each_isolation_mode_runs_programs_and_the_harness(mode, monkeypatch):
 def score_in_mode(texts: list[str]):
     items = [(PROMPT, Candidate(id=f"c{i}", prompt_id=PROMPT.id, sample_index=i, text=t)) for i, t in enumerate(texts)]
     return ExecutionReward(timeout_s=5.0, workers=2).score_safely(items)
+
+
+def test_nothing_written_in_one_sandbox_is_seen_by_the_next():
+    """/sandbox, /tmp and /dev/shm are new in every execution; the rest of the root is read-only
+    (in root mode a template every sandbox shares, so it must not be writable at all)."""
+    if not isolated():
+        pytest.skip(f"no namespaces here: {isolation().get('network')}")
+    marker = uuid.uuid4().hex
+    write = ("import os\nfor path in ('/sandbox/m', '/tmp/m', '/dev/shm/m'):\n    open(path, 'w').write(MARK)\n"
+             "for path in ('/m', '/etc/m', '/dev/m', '/usr/m', '/proc/m'):\n    try:\n        open(path, 'w')\n"
+             "    except OSError:\n        pass\n    else:\n        print('wrote', path)\n")
+    first = run_python(write, program_globals={"MARK": marker})
+    assert first.ok and first.stdout == "", first
+    look = ("import os\nfor path in ('/sandbox/m', '/tmp/m', '/dev/shm/m', '/m', '/etc/m', '/dev/m'):\n"
+            "    print(path, os.path.exists(path))\n")
+    second = run_python(look)
+    assert second.ok and "True" not in second.stdout, second.stdout
+    if isolation()["mode"] == "namespaces":
+        root = run_python("print([line.split()[5] for line in open('/proc/self/mountinfo') if line.split()[4] == '/'])")
+        assert root.stdout.startswith("['ro,"), root.stdout  # the shared template, read-only at its mount
