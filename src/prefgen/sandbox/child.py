@@ -368,18 +368,7 @@ def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-        # Above 4 first, so that placing them on 1-4 cannot overwrite one another.
-        out, err, control, spec_fd, *private = [fcntl.fcntl(fd, fcntl.F_DUPFD, 5) for fd in fds]
-        spec = marshal.loads(_read_spec(spec_fd))
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        os.dup2(control, 3)
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        if private:
-            # The program reads it on fd 4; nothing in its file system leads to it.
-            os.dup2(private[0], 4)
-        os.closerange(5 if private else 4, 1 << 16)
+        spec = _take_descriptors(fds)
     except BaseException:
         os._exit(125)
     try:
@@ -413,6 +402,24 @@ def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
     if not spec["channel"]:
         os.close(3)
     _run(main_code, program_globals)
+
+
+def _take_descriptors(fds):
+    """stdin from /dev/null, stdout, stderr, the control pipe on 3, the private input on 4,
+    nothing else open; returns the spec."""
+    # Above 4 first, so that placing them on 1-4 cannot overwrite one another.
+    out, err, control, spec_fd, *private = [fcntl.fcntl(fd, fcntl.F_DUPFD, 5) for fd in fds]
+    spec = marshal.loads(_read_spec(spec_fd))
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.dup2(control, 3)
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    if private:
+        # The program reads it on fd 4; nothing in its file system leads to it.
+        os.dup2(private[0], 4)
+    os.closerange(5 if private else 4, 1 << 16)
+    return spec
 
 
 def _read_spec(fd):
@@ -489,61 +496,82 @@ def serve():
 
     gc.freeze()
 
-    sock = socket.socket(fileno=0)
-    base = sys.argv[1]  # an empty directory: each sandbox mounts its root there, in its own namespace
-    template = None  # root mode: ("template", root) once built, ("empty", base) if it cannot be
-    home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    server = _Server(socket.socket(fileno=0), sys.argv[1], libc, ctypes)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children = {}
-    shared = {}
     while True:
-        readable, _, _ = select.select([sock, wake_r], [], [])
+        readable, _, _ = select.select([server.sock, wake_r], [], [])
         if wake_r in readable:
             os.read(wake_r, 4096)
-        while children:
+        server.reap()
+        if server.sock in readable:
+            message, fds, _, _ = socket.recv_fds(server.sock, 65536, 5)
+            server.handle(message, fds)
+
+
+class _Server:
+    """The fork server's state: its sandboxes, the shared code it holds, the root template."""
+
+    def __init__(self, sock, base, libc, ctypes):
+        self.sock = sock
+        self.base = base  # an empty directory: each sandbox mounts its root there, in its own namespace
+        self.libc, self.ctypes = libc, ctypes
+        self.template = None  # root mode: ("template", root) once built, ("empty", base) if it cannot be
+        self.home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        self.children = {}  # pid -> request id
+        self.shared = {}  # key -> code object
+
+    def reap(self):
+        """Report every sandbox that ended."""
+        while self.children:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
-                break
+                return
             if pid == 0:
-                break
-            request = children.pop(pid, None)
-            sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
-        if sock not in readable:
-            continue
-        message, fds, _, _ = socket.recv_fds(sock, 65536, 5)
+                return
+            request = self.children.pop(pid, None)
+            self.sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
+
+    def handle(self, message, fds):
+        """A ``load`` or ``spawn`` request; an empty message (prefgen is gone) ends the server."""
         if not message:
-            for pid in children:  # prefgen is gone: so are its sandboxes
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            if template is not None and template[0] == "template":
-                libc.umount2(base.encode(), MNT_DETACH)
-            _remove(base)
-            os._exit(0)
+            self.shutdown()
         kind, *fields = marshal.loads(message)
         if kind == "load":  # shared code: loaded once here, inherited by every later sandbox
             key, data = fields
-            shared[key] = marshal.loads(data)
+            self.shared[key] = marshal.loads(data)
+            import gc
+
             gc.freeze()
-            continue
+            return
         request, new_pid_namespace, binds = fields
-        if new_pid_namespace and template is None:
-            template = _template_or_empty(binds, base, libc, ctypes)
-        root = template if new_pid_namespace else ("empty", base)
-        pid, why = _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes)
+        if new_pid_namespace and self.template is None:
+            self.template = _template_or_empty(binds, self.base, self.libc, self.ctypes)
+        root = self.template if new_pid_namespace else ("empty", self.base)
+        pid, why = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes)
         if pid == 0:
-            _spawned(fds, root, why, shared, libc, ctypes)
+            _spawned(fds, root, why, self.shared, self.libc, self.ctypes)
         for fd in fds:
             os.close(fd)
-        children[pid] = request
-        sock.send(marshal.dumps(("started", request, pid)))
+        self.children[pid] = request
+        self.sock.send(marshal.dumps(("started", request, pid)))
+
+    def shutdown(self):
+        """Kill every sandbox, remove the mount point, leave."""
+        for pid in self.children:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.template is not None and self.template[0] == "template":
+            self.libc.umount2(self.base.encode(), MNT_DETACH)
+        _remove(self.base)
+        os._exit(0)
 
 
 if __name__ == "__main__":
