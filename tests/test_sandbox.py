@@ -353,3 +353,20 @@ def test_nothing_written_in_one_sandbox_is_seen_by_the_next():
     if isolation()["mode"] == "namespaces":
         root = run_python("print([line.split()[5] for line in open('/proc/self/mountinfo') if line.split()[4] == '/'])")
         assert root.stdout.startswith("['ro,"), root.stdout  # the shared template, read-only at its mount
+
+
+def test_a_forked_child_of_prefgen_leaves_its_parents_fork_server_alone():
+    from prefgen.sandbox import runner
+
+    assert run_python("pass").ok
+    server = runner._servers[runner.default_python()]
+    pid = os.fork()
+    if pid == 0:  # what the child's exit would run: the server's clean-up, inherited
+        try:
+            server.cleanup()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.path.isdir(server.mount_point)
+    result = run_python("print('still here')")
+    assert result.ok and result.stdout == "still here\n", result

@@ -445,7 +445,7 @@ class _Forkserver:
         # One empty directory per server: each sandbox mounts its private root on it, inside its
         # own mount namespace (so they never see one another's), and no sandbox needs one of its own.
         self.mount_point = tempfile.mkdtemp(prefix="prefgen-sandbox-root-")
-        weakref.finalize(self, _remove_directory, self.mount_point)
+        self.cleanup = weakref.finalize(self, _remove_directory, self.mount_point, os.getpid())
         try:
             self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP, self.mount_point], stdin=theirs,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -540,7 +540,12 @@ def _shared_key(code: types.CodeType) -> str:
         return key
 
 
-def _remove_directory(path: str) -> None:
+def _remove_directory(path: str, owner_pid: int) -> None:
+    """Remove a server's mount point, in the process that made it only: removing it detaches the
+    template the server has mounted there (in its own namespace), and a forked child of prefgen
+    that exits must not do that to its parent's server."""
+    if os.getpid() != owner_pid:
+        return
     try:
         os.rmdir(path)
     except OSError:
