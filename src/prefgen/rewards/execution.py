@@ -153,37 +153,39 @@ class ExecutionReward(Reward):
 
         limits = SandboxLimits(timeout_s=self.params.timeout_s, memory_mb=self.params.memory_mb,
                                processes=self.params.processes, disk_mb=self.params.disk_mb)
-        results: list[RewardResult | None] = [None] * len(items)
-        jobs: list[tuple[int, Any, Layout]] = []
-        canonical_jobs: dict[str, tuple[Any, Layout]] = {}
-        for i, (prompt, cand) in enumerate(items):
-            prepared = self._prepare(prompt, cand.text)
-            if isinstance(prepared, RewardResult):
-                results[i] = prepared
-                continue
-            jobs.append((i, *prepared))
-            if self._wants_canonical(prompt) and prompt.id not in canonical_jobs:
-                canon = self._prepare(prompt, prompt.task["canonical_solution"], raw=True)
-                if isinstance(canon, RewardResult):
-                    self._canonical[prompt.id] = canon
-                else:
-                    canonical_jobs[prompt.id] = canon
         workers = self.params.workers or 2 * (os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefgen-exec") as pool:
-            canon_ids = list(canonical_jobs)
-            for pid, result in zip(canon_ids, pool.map(lambda p: self._run(*canonical_jobs[p], limits, retry=True),
-                                                       canon_ids)):
-                self._canonical[pid] = result
-            todo = []
-            for i, test, layout in jobs:
-                broken = self._broken(items[i][0])
-                if broken is not None:
-                    results[i] = broken
-                else:
-                    todo.append((i, test, layout))
-            for (i, _, _), result in zip(todo, pool.map(lambda job: self._run(job[1], job[2], limits), todo)):
-                results[i] = result
+            self._check_canonicals(pool, items, limits)
+            # Each worker prepares (extracts, compiles) its candidate itself: preparing runs
+            # beside other candidates' executions instead of before all of them.
+            results = list(pool.map(lambda item: self._score_one(item[0], item[1].text, limits), items))
         return [r if r is not None else RewardResult(None, {}, "missing result") for r in results]
+
+    def _check_canonicals(self, pool: ThreadPoolExecutor, items: Sequence[tuple[Prompt, Candidate]], limits) -> None:
+        """Run the canonical solution of each problem in ``items`` that has one (and wants it)."""
+        canonical_jobs: dict[str, tuple[Any, Layout]] = {}
+        seen: set[str] = set()
+        for prompt, _ in items:
+            if not self._wants_canonical(prompt) or prompt.id in seen:
+                continue
+            seen.add(prompt.id)
+            canon = self._prepare(prompt, prompt.task["canonical_solution"], raw=True)
+            if isinstance(canon, RewardResult):
+                self._canonical[prompt.id] = canon
+            else:
+                canonical_jobs[prompt.id] = canon
+        ids = list(canonical_jobs)
+        for pid, result in zip(ids, pool.map(lambda p: self._run(*canonical_jobs[p], limits, retry=True), ids)):
+            self._canonical[pid] = result
+
+    def _score_one(self, prompt: Prompt, text: str, limits) -> RewardResult:
+        prepared = self._prepare(prompt, text)
+        if isinstance(prepared, RewardResult):
+            return prepared
+        broken = self._broken(prompt)
+        if broken is not None:
+            return broken
+        return self._run(*prepared, limits)
 
     def describe(self, scored: Sequence[Scored]) -> str:
         """Card section: pass rate, outcome counts and one example of feedback."""

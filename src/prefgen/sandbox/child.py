@@ -1,22 +1,29 @@
 """The sandbox's fork server: the only code that runs in a sandboxed process before its program.
 
 Not imported by prefgen: :mod:`prefgen.sandbox.runner` starts ``python -I -S -c <this file>
---serve`` once per process, with one end of a Unix socket pair as its stdin. The server is
-single-threaded; for each request (a spec directory and three pipe ends: stdout, stderr, control)
-it forks a child that:
+<base directory>`` once per process, with one end of a Unix socket pair as its stdin. The server
+is single-threaded. A ``load`` request gives it shared code (prefgen's own test harness, the same
+in every run) to keep: it is unmarshalled once and every later sandbox inherits it. For each
+``spawn`` request (with five descriptors: stdout, stderr and control pipe ends, the spec -- the
+program and its limits, a read-only memfd -- and the private input, if any) it forks a child that:
 
-1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec
-   (``marshal``: the program and its limits);
-2. in the namespace modes, calls ``unshare(2)`` for new mount, PID, network, IPC and UTS namespaces (and a
-   user namespace when not root) and forks the PID namespace's init, which builds a private root
-   -- a size-capped tmpfs with read-only binds of the system and interpreter directories, a few
-   device nodes, a fresh ``/proc``, ``/tmp`` and the working directory ``/sandbox`` -- and
-   moves into it with ``pivot_root`` so that nothing else of the host is reachable;
-3. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
-4. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
+1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec;
+2. gets new mount, PID, network, IPC and UTS namespaces. In root mode the server makes the child
+   the init of a new PID namespace itself (``unshare(CLONE_NEWPID)``, fork, ``setns`` back) and
+   the child unshares the rest; in user-namespace mode the child unshares a user namespace with
+   the others and forks the PID namespace's init, staying behind as its relay;
+3. gets a private root and moves into it with ``pivot_root``, so that nothing else of the host
+   is reachable: read-only binds of the system and interpreter directories, a few device nodes,
+   a fresh ``/proc``, and a size-capped tmpfs of its own for ``/tmp``, ``/dev/shm`` and the
+   working directory ``/sandbox``. In root mode the read-only part is a template the server
+   built once in a mount namespace of its own (a tmpfs made read-only for good, which every
+   sandbox's mount namespace copies); the writable tmpfs is new in every sandbox. In
+   user-namespace mode each sandbox builds the whole root;
+4. sets resource limits (CPU time, address space, file size, open files, processes, core 0);
+5. drops every privilege: capability bounding set emptied, groups cleared, a random unprivileged
    uid/gid (when started as root) or an empty capability set (user-namespace mode), and
    ``no_new_privs`` so that no setuid binary gives any of it back;
-5. reports ``ready`` on the control pipe and runs the program as ``__main__``.
+6. reports ``ready`` on the control pipe and runs the program as ``__main__``.
 
 Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
 execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,
@@ -25,6 +32,7 @@ sandbox it started and exits. Only built-in modules and ``ctypes`` are used, and
 modules are imported once, before any fork (``WARM_MODULES``).
 """
 
+import fcntl
 import marshal
 import os
 import signal
@@ -101,12 +109,22 @@ def _bind(libc, ctypes, source, target, writable_device=False):
            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked)
 
 
-def _build_root(spec, libc, ctypes):
-    """Make a private root at spec['root'] and pivot into it. Returns what was set up."""
-    root = spec["root"]
+def _build_root(spec, root, libc, ctypes):
+    """Make a private root, mounted on ``root``, and pivot into it. Returns what was set up."""
     _mount(libc, ctypes, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={spec['disk_mb']}m,nr_inodes={spec['inodes']},mode=755")
-    for path in spec["binds"]:
+    _add_system(spec["binds"], root, libc, ctypes)
+    for path in ("/tmp", "/dev/shm"):
+        os.makedirs(root + path, exist_ok=True)
+        os.chmod(root + path, 0o1777)
+    os.makedirs(root + "/sandbox")
+    _add_files(spec, root + "/sandbox")
+    return _pivot(root, libc, ctypes)
+
+
+def _add_system(binds, root, libc, ctypes):
+    """The system directories (read-only binds), device nodes and ``/proc``'s mount point."""
+    for path in binds:
         if not os.path.lexists(path):
             continue
         target = root + path
@@ -121,19 +139,23 @@ def _build_root(spec, libc, ctypes):
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, root + "/dev/" + name)
-    for path in ("/tmp", "/dev/shm"):
-        os.makedirs(root + path, exist_ok=True)
-        os.chmod(root + path, 0o1777)
-    os.makedirs(root + "/sandbox")
+    os.makedirs(root + "/proc")
+
+
+def _add_files(spec, sandbox):
+    """The program's files in its working directory, which only its uid may enter."""
     for name, data in spec["files"].items():
-        with open(root + "/sandbox/" + name, "wb") as f:
+        with open(sandbox + "/" + name, "wb") as f:
             f.write(data)
     if spec["uid"] is not None:
-        for dirpath, dirnames, filenames in os.walk(root + "/sandbox"):
+        for dirpath, dirnames, filenames in os.walk(sandbox):
             for name in [dirpath] + [os.path.join(dirpath, n) for n in filenames]:
                 os.chown(name, spec["uid"], spec["gid"])
-    os.chmod(root + "/sandbox", 0o700)
-    os.makedirs(root + "/proc")
+    os.chmod(sandbox, 0o700)
+
+
+def _pivot(root, libc, ctypes):
+    """Mount a fresh /proc and make ``root`` the root: nothing else of the host stays reachable."""
     try:
         _mount(libc, ctypes, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         proc = True
@@ -149,6 +171,44 @@ def _build_root(spec, libc, ctypes):
         os.chroot(".")
     os.chdir("/sandbox")
     return {"filesystem": "private root" if pivoted else "chroot", "proc": proc}
+
+
+def _build_template(binds, base, libc, ctypes):
+    """Root mode, once per fork server: the read-only part of every sandbox's root file system.
+
+    In a mount namespace of the server's own (every sandbox's starts as a copy of it), ``base``
+    gets a small tmpfs holding ``root`` -- a tmpfs with the system binds, device nodes and empty
+    mount points, then made read-only for good (its superblock: no mount of it can write) --
+    and ``stage``, where each sandbox mounts its own writable tmpfs before binding it in.
+    Returns ``root``.
+    """
+    _check(ctypes, libc.unshare(CLONE_NEWNS), "unshare")
+    _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(libc, ctypes, "tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=700")
+    root, stage = base + "/root", base + "/stage"
+    os.mkdir(stage)
+    os.mkdir(root)
+    _mount(libc, ctypes, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=1024,mode=755")
+    _add_system(binds, root, libc, ctypes)
+    for path in ("/tmp", "/dev/shm", "/sandbox"):
+        os.makedirs(root + path, exist_ok=True)
+    _mount(libc, ctypes, None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return root
+
+
+def _enter_template(spec, root, libc, ctypes):
+    """Root mode: this sandbox's root is its copy of the template, with a fresh, size-capped
+    tmpfs of its own for ``/sandbox``, ``/tmp`` and ``/dev/shm``; then pivot into it."""
+    stage = os.path.dirname(root) + "/stage"
+    _mount(libc, ctypes, "tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={spec['disk_mb']}m,nr_inodes={spec['inodes']},mode=755")
+    for name, target, mode in (("tmp", "/tmp", 0o1777), ("shm", "/dev/shm", 0o1777), ("sandbox", "/sandbox", 0o700)):
+        os.mkdir(stage + "/" + name)
+        os.chmod(stage + "/" + name, mode)
+        _mount(libc, ctypes, stage + "/" + name, root + target, None, MS_BIND)
+    _add_files(spec, stage + "/sandbox")
+    _check(ctypes, libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    return _pivot(root, libc, ctypes)
 
 
 def _set_limits(limits):
@@ -196,12 +256,15 @@ def _drop_privileges(spec, libc, ctypes):
             raise SetupError("privileges were not dropped")
 
 
-def _confine(spec, libc, ctypes):
+def _confine(spec, root, libc, ctypes):
+    """Root (a template's or an empty mount point), limits, privileges; what was set up."""
     info = {}
     if spec["mode"] == "plain":
         os.chdir(spec["workdir"])
+    elif root[0] == "template":
+        info.update(_enter_template(spec, root[1], libc, ctypes))
     else:
-        info.update(_build_root(spec, libc, ctypes))
+        info.update(_build_root(spec, root[1], libc, ctypes))
     _set_limits(spec["limits"])
     _drop_privileges(spec, libc, ctypes)
     os.environ["HOME"] = os.getcwd()
@@ -260,6 +323,13 @@ def _exit(status):
     os._exit(status)
 
 
+def _remove(directory):
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass
+
+
 def _report_setup_error(exc):
     try:
         os.write(3, (repr(("setup_error", f"{type(exc).__name__}: {exc}")) + "\n").encode())
@@ -284,54 +354,46 @@ def _relay(pid):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 
 
-def _spawned(workdir, fds, libc, ctypes):
-    """The forked child of the server: confine, then run the program. Never returns."""
+def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
+    """The forked child of the server: confine, then run the program. Never returns.
+
+    ``fds``: stdout, stderr and control pipe ends, the spec (a read-only memfd) and, if the
+    program has one, its private input. In root mode this process is already the init of a new
+    PID namespace (the server made it so), unless ``pid_namespace_error`` says why not.
+    ``root``: ("template", the template's root) or ("empty", a directory to build a root on).
+    ``shared``: the code objects the server holds, by key.
+    """
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
         libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
-        out, err, control = fds
-        os.dup2(out, 1)
-        os.dup2(err, 2)
-        os.dup2(control, 3)
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        os.closerange(4, 1 << 16)
+        spec = _take_descriptors(fds)
     except BaseException:
         os._exit(125)
     try:
-        with open(os.path.join(workdir, "spec.bin"), "rb") as f:
-            spec = marshal.load(f)
         if spec["cache_tag"] != sys.implementation.cache_tag:
             raise SetupError(f"sandbox python is {sys.implementation.cache_tag}, "
                              f"prefgen runs {spec['cache_tag']}")
-        main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
-        if spec.get("private"):
-            # Opened here, before the root is replaced and privileges dropped: the program reads
-            # it on fd 4, and nothing in its file system leads to it.
-            private = os.open(os.path.join(workdir, "private.bin"), os.O_RDONLY)
-            if private != 4:
-                os.dup2(private, 4)
-                os.close(private)
-        if spec["mode"] != "plain":
-            uid, gid = os.getuid(), os.getgid()
-            flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-            if spec["mode"] == "userns":
-                flags |= CLONE_NEWUSER
-            _check(ctypes, libc.unshare(flags), "unshare")
-            if spec["mode"] == "userns":
-                for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-                    with open(f"/proc/self/{name}", "w") as f:
-                        f.write(text)
-            _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
-            pid = os.fork()
-            if pid:
-                relay = pid
+        if pid_namespace_error:
+            raise SetupError(pid_namespace_error)
+        program_globals = dict(spec["globals"])
+        for name, key in spec["shared"].items():
+            if key not in shared:
+                raise SetupError(f"shared code {name} was not loaded in the fork server")
+            program_globals[name] = shared[key]
+        if spec["main_shared"]:
+            main_code = program_globals[spec["main_shared"]]
+        else:
+            main_code = marshal.loads(spec["main"]) if isinstance(spec["main"], bytes) else spec["main"]
+        if spec["mode"] == "userns":
+            relay = _enter_user_namespaces(libc, ctypes)
+            if relay:
                 raise _Relay()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
-        info = _confine(spec, libc, ctypes)
+        elif spec["mode"] == "root":
+            _check(ctypes, libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+            _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+        info = _confine(spec, root, libc, ctypes)
     except _Relay:
         _relay(relay)
     except BaseException as exc:
@@ -339,7 +401,83 @@ def _spawned(workdir, fds, libc, ctypes):
     os.write(3, (repr(("ready", info)) + "\n").encode())
     if not spec["channel"]:
         os.close(3)
-    _run(main_code, spec["globals"])
+    _run(main_code, program_globals)
+
+
+def _take_descriptors(fds):
+    """stdin from /dev/null, stdout, stderr, the control pipe on 3, the private input on 4,
+    nothing else open; returns the spec."""
+    # Above 4 first, so that placing them on 1-4 cannot overwrite one another.
+    out, err, control, spec_fd, *private = [fcntl.fcntl(fd, fcntl.F_DUPFD, 5) for fd in fds]
+    spec = marshal.loads(_read_spec(spec_fd))
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.dup2(control, 3)
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    if private:
+        # The program reads it on fd 4; nothing in its file system leads to it.
+        os.dup2(private[0], 4)
+    os.closerange(5 if private else 4, 1 << 16)
+    return spec
+
+
+def _read_spec(fd):
+    size = os.fstat(fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _enter_user_namespaces(libc, ctypes):
+    """User-namespace mode: new user, PID and other namespaces; returns the init's pid in the
+    forking parent (which becomes the relay), 0 in the init."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    _check(ctypes, libc.unshare(flags), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # init of the new PID namespace
+    return pid
+
+
+def _template_or_empty(binds, base, libc, ctypes):
+    """("template", its root) made by :func:`_build_template`; ("empty", base) if it failed:
+    each sandbox then builds its whole root itself, as in user-namespace mode."""
+    try:
+        return ("template", _build_template(binds, base, libc, ctypes))
+    except (OSError, SetupError):
+        return ("empty", base)
+
+
+def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes):
+    """fork(); with ``new_pid_namespace`` the child is the init of a PID namespace of its own.
+
+    unshare(CLONE_NEWPID) only decides where this process's next child goes: setns() back to
+    its own namespace right after the fork keeps every later child where it was. Returns
+    (pid, why the new namespace could not be made, or None).
+    """
+    if not new_pid_namespace:
+        return os.fork(), None
+    if libc.unshare(CLONE_NEWPID) != 0:
+        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}"
+    pid = None
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:  # not in the child, which is the new namespace's init
+            _check(ctypes, libc.setns(home_pid_namespace, CLONE_NEWPID), "setns back to the server's PID namespace")
+    return pid, None
 
 
 def serve():
@@ -358,45 +496,82 @@ def serve():
 
     gc.freeze()
 
-    sock = socket.socket(fileno=0)
+    server = _Server(socket.socket(fileno=0), sys.argv[1], libc, ctypes)
     # Orphans of a sandbox (if its relay process was killed first) are reaped here, promptly.
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    children = {}
     while True:
-        readable, _, _ = select.select([sock, wake_r], [], [])
+        readable, _, _ = select.select([server.sock, wake_r], [], [])
         if wake_r in readable:
             os.read(wake_r, 4096)
-        while children:
+        server.reap()
+        if server.sock in readable:
+            message, fds, _, _ = socket.recv_fds(server.sock, 65536, 5)
+            server.handle(message, fds)
+
+
+class _Server:
+    """The fork server's state: its sandboxes, the shared code it holds, the root template."""
+
+    def __init__(self, sock, base, libc, ctypes):
+        self.sock = sock
+        self.base = base  # an empty directory: each sandbox mounts its root there, in its own namespace
+        self.libc, self.ctypes = libc, ctypes
+        self.template = None  # root mode: ("template", root) once built, ("empty", base) if it cannot be
+        self.home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        self.children = {}  # pid -> request id
+        self.shared = {}  # key -> code object
+
+    def reap(self):
+        """Report every sandbox that ended."""
+        while self.children:
             try:
                 pid, status, usage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
-                break
+                return
             if pid == 0:
-                break
-            request = children.pop(pid, None)
-            sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
-        if sock not in readable:
-            continue
-        message, fds, _, _ = socket.recv_fds(sock, 65536, 3)
+                return
+            request = self.children.pop(pid, None)
+            self.sock.send(marshal.dumps(("exited", request, status, usage.ru_utime + usage.ru_stime)))
+
+    def handle(self, message, fds):
+        """A ``load`` or ``spawn`` request; an empty message (prefgen is gone) ends the server."""
         if not message:
-            for pid in children:  # prefgen is gone: so are its sandboxes
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            os._exit(0)
-        request, workdir = marshal.loads(message)
-        pid = os.fork()
+            self.shutdown()
+        kind, *fields = marshal.loads(message)
+        if kind == "load":  # shared code: loaded once here, inherited by every later sandbox
+            key, data = fields
+            self.shared[key] = marshal.loads(data)
+            import gc
+
+            gc.freeze()
+            return
+        request, new_pid_namespace, binds = fields
+        if new_pid_namespace and self.template is None:
+            self.template = _template_or_empty(binds, self.base, self.libc, self.ctypes)
+        root = self.template if new_pid_namespace else ("empty", self.base)
+        pid, why = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes)
         if pid == 0:
-            _spawned(workdir, fds, libc, ctypes)
+            _spawned(fds, root, why, self.shared, self.libc, self.ctypes)
         for fd in fds:
             os.close(fd)
-        children[pid] = request
-        sock.send(marshal.dumps(("started", request, pid)))
+        self.children[pid] = request
+        self.sock.send(marshal.dumps(("started", request, pid)))
+
+    def shutdown(self):
+        """Kill every sandbox, remove the mount point, leave."""
+        for pid in self.children:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.template is not None and self.template[0] == "template":
+            self.libc.umount2(self.base.encode(), MNT_DETACH)
+        _remove(self.base)
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 Not imported at run time: :mod:`prefgen.sandbox.testing` compiles this file and ships the code
 object into the sandbox, where it runs as ``__main__`` with ``PAYLOAD`` in its globals (what the
-candidate may see: ``codec``, ``server``, ``setup``, ``program`` code objects, ``module_name``).
-The tests themselves are not in ``PAYLOAD``: they are read from file descriptor 4 (opened by the
-sandbox before it confined the process; the file is not in the sandbox's file system) *after*
-the candidate's process has been forked, so they never exist in its memory.
+candidate may see: ``setup`` and ``program`` code objects, ``module_name``) beside
+``PREFGEN_CODEC`` and ``PREFGEN_CANDIDATE`` (the codec and the candidate's server: like this
+file, the same in every run, so the fork server keeps them loaded). The tests themselves are not
+in ``PAYLOAD``: they are read from file descriptor 4 (a memfd passed in before the sandbox was
+confined; it is in no file system) *after* the candidate's process has been forked, so they
+never exist in its memory.
 
 1. The tester makes itself non-dumpable (no process of its uid without privileges can then read
    or write its memory or open its descriptors through ``/proc``), then forks the candidate's
@@ -361,4 +363,5 @@ def _run_tests(namespace, tests):
 
 
 if __name__ == "__main__":
-    _main(PAYLOAD)  # noqa: F821 - provided by the runner
+    # Provided by the runner: PAYLOAD for this run, the shipped code kept by the fork server.
+    _main({**PAYLOAD, "codec": PREFGEN_CODEC, "server": PREFGEN_CANDIDATE})  # noqa: F821

@@ -1,9 +1,8 @@
 """Run one Python program in a disposable, confined process: :func:`run_python`.
 
-Each call gets its own session and process group, a fresh temporary directory (removed
-afterwards), a scrubbed environment, stdin closed, an isolated interpreter (``python -I -S``),
-resource limits and, where the kernel allows, new mount, PID, network, IPC and UTS namespaces
-(the ``unshare(2)`` system call). The program sees a private root file system (system and
+Each call gets its own session and process group, a scrubbed environment, stdin closed, an
+isolated interpreter (``python -I -S``), resource limits and, where the kernel allows, new
+mount, PID, network, IPC and UTS namespaces (the ``unshare(2)`` system call). The program sees a private root file system (system and
 interpreter directories read-only, a size-capped tmpfs for ``/sandbox`` and ``/tmp``), no
 network, no other process, and runs as an unprivileged identity. When it ends -- or at the
 wall-clock timeout, or when its output passes the output limit -- its whole group is killed, and
@@ -17,16 +16,20 @@ Isolation modes, chosen once per process by a probe (:func:`isolation`):
 
 - ``namespaces``: prefgen runs as root; the program runs as a random unprivileged uid/gid, so that
   RLIMIT_NPROC (which the kernel ignores for root) holds, and counts this sandbox's processes only.
+  The fork server makes each sandbox's PID namespace and keeps the read-only part of the root
+  file system as a template (see :mod:`prefgen.sandbox.child`).
 - ``user-namespaces``: prefgen runs as another user; a user namespace maps it to root inside, and
   the program keeps no capability.
 - ``plain``: neither works (e.g. a container without the rights). Limits, process group, scrubbed
-  environment and a temporary working directory still apply, but there is no network or file
-  system isolation: a warning is logged once per process and the reason is in every result's
+  environment and a temporary working directory (removed afterwards; the only mode with one on
+  the host) still apply, but there is no network or file system isolation: a warning is logged once per process and the reason is in every result's
   ``isolation``.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import logging
 import marshal
@@ -43,7 +46,9 @@ import threading
 import time
 import types
 import warnings
+import weakref
 from ast import literal_eval
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -176,6 +181,7 @@ def run_python(
     program_globals: dict[str, Any] | None = None,
     channel: bool = False,
     private_input: bytes | None = None,
+    shared_code: dict[str, types.CodeType] | None = None,
     python: str | None = None,
 ) -> ExecutionResult:
     """Run ``code`` as ``__main__`` in a fresh sandbox and return what happened.
@@ -189,6 +195,11 @@ def run_python(
     ``private_input`` is readable on file descriptor 4: a file opened before the program was
     confined, which its file system does not show (the program must read it before it runs
     code it does not trust, and close it).
+
+    ``shared_code`` are code objects that are the same in many runs (a test harness): the fork
+    server loads them once and keeps them, and each program finds them among its globals under
+    their names; ``code`` may be one of them. Every later sandbox is a fork of the server and
+    inherits them: never pass anything of one program's own here.
     """
     limits = limits or SandboxLimits()
     if timeout_s is not None:
@@ -197,64 +208,89 @@ def run_python(
     mode = isolation(python)
     if mode["mode"] == "unavailable":
         return ExecutionResult(setup_error=f"no way to run a sandbox here: {mode['error']}", isolation=mode)
-    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {}, private_input)
+    return _execute(code, limits, python, mode, channel, files or {}, program_globals or {}, private_input,
+                    shared_code or {})
 
 
 def _execute(code, limits: SandboxLimits, python: str, mode: dict[str, Any], channel: bool,
              files: dict[str, bytes | str], program_globals: dict[str, Any],
-             private_input: bytes | None = None) -> ExecutionResult:
-    workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-")
+             private_input: bytes | None = None, shared_code: dict[str, types.CodeType] | None = None,
+             ) -> ExecutionResult:
+    # Only plain mode needs a directory on the host: the others build their file system in a
+    # mount namespace of their own, and get their spec and private input as memfds.
+    workdir = tempfile.mkdtemp(prefix="prefgen-sandbox-") if mode["mode"] == "plain" else None
+    inputs = []
     try:
-        os.chmod(workdir, 0o711)
         uid = gid = None
         if os.geteuid() == 0 and mode["mode"] in ("namespaces", "plain"):
             rng = random.SystemRandom()
             uid, gid = rng.randrange(1_000_000_000, 2_000_000_000), rng.randrange(1_000_000_000, 2_000_000_000)
-        spec = _spec(code, limits, python, mode["mode"], workdir, uid, gid, files, channel, program_globals,
-                     private_input is not None)
-        _write_private(os.path.join(workdir, "spec.bin"), marshal.dumps(spec))
+        shared = {name: _shared_key(value) for name, value in (shared_code or {}).items()}
+        main = next((name for name, value in (shared_code or {}).items() if value is code), None)
+        spec = _spec(None if main else code, limits, python, mode["mode"], workdir, uid, gid, files, channel,
+                     program_globals)
+        spec.update(shared=shared, main_shared=main)
+        inputs.append(_read_only_memfd("prefgen-spec", marshal.dumps(spec)))
         if private_input is not None:
-            _write_private(os.path.join(workdir, "private.bin"), private_input)
-        if mode["mode"] == "plain":
+            inputs.append(_read_only_memfd("prefgen-private", private_input))
+        if workdir is not None:
             _prepare_plain_workdir(workdir, files, uid, gid)
-        else:
-            os.mkdir(os.path.join(workdir, "root"), 0o755)  # mount point of the private root
-        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
-        try:
-            try:
-                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])
-            except ConnectionError:
-                child = _forkserver(python).spawn(workdir, [w for _, w in pipes])  # a fresh server
-        finally:
-            for _, w in pipes:
-                os.close(w)
-        try:
-            result = _supervise(child, [r for r, _ in pipes], limits, relay=mode["mode"] != "plain")
-        finally:
-            for r, _ in pipes:
-                os.close(r)
-        result.isolation = {**mode, **result.isolation}
+        result = _spawn_and_supervise(python, mode, limits, inputs, shared)
         if uid is not None:
             result.isolation["uid"] = uid
             if mode["mode"] == "plain":
                 _kill_uid(uid)  # no PID namespace to take its daemons down with it
         return result
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for fd in inputs:
+            os.close(fd)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals, private=False):
+def _spawn_and_supervise(python: str, mode: dict[str, Any], limits: SandboxLimits,
+                         inputs: list[int], shared: dict[str, str]) -> ExecutionResult:
+    pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, control
+    # Root mode: the server makes the PID namespace, and the template of the root file system
+    # (from the system binds) once (see child.py).
+    new_pid_namespace = mode["mode"] == "namespaces"
+    binds = _system_binds(python)
+    try:
+        fds = [w for _, w in pipes] + inputs
+        try:
+            child = _forkserver(python).spawn(fds, new_pid_namespace, binds, shared.values())
+        except ConnectionError:
+            child = _forkserver(python).spawn(fds, new_pid_namespace, binds, shared.values())  # a fresh server
+    finally:
+        for _, w in pipes:
+            os.close(w)
+    try:
+        # Only user-namespace mode has a relay between the server and the PID namespace's init.
+        result = _supervise(child, [r for r, _ in pipes], limits, relay=mode["mode"] == "user-namespaces")
+    finally:
+        for r, _ in pipes:
+            os.close(r)
+    result.isolation = {**mode, **result.isolation}
+    return result
+
+
+def _read_only_memfd(name: str, data: bytes) -> int:
+    """A read-only descriptor of an anonymous file holding ``data`` (in no file system)."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as f:
+            f.write(data)
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+
+
+def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program_globals):
     main = marshal.dumps(code) if isinstance(code, types.CodeType) else code
-    binds = list(SYSTEM_BINDS)
-    prefix = os.path.dirname(os.path.dirname(python))
-    for path in {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix, prefix)}:
-        if not any(path == b or path.startswith(b + "/") for b in ("/usr", "/bin", "/lib", "/lib64")):
-            binds.append(path)
     return {
         "mode": "userns" if mode == "user-namespaces" else ("plain" if mode == "plain" else "root"),
-        "root": os.path.join(workdir, "root"),
-        "workdir": os.path.join(workdir, "work"),
-        "binds": binds,
+        "workdir": os.path.join(workdir, "work") if workdir else None,
+        "binds": _system_binds(python),
         "files": {name: data.encode() if isinstance(data, str) else data for name, data in files.items()},
         "disk_mb": limits.disk_mb,
         "inodes": 4096,
@@ -273,18 +309,22 @@ def _spec(code, limits, python, mode, workdir, uid, gid, files, channel, program
         "cache_tag": sys.implementation.cache_tag,
         "main": main,
         "globals": program_globals,
-        "private": private,
     }
 
 
-def _write_private(path: str, data: bytes) -> None:
-    """The spec is read by the sandbox before it drops privileges: no one else needs it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+@functools.lru_cache(maxsize=8)
+def _system_binds(python: str) -> list[str]:
+    """What a sandbox's root shows of the host, read-only: system and interpreter directories."""
+    binds = list(SYSTEM_BINDS)
+    prefix = os.path.dirname(os.path.dirname(python))
+    for path in sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix, prefix)}):
+        if not any(path == b or path.startswith(b + "/") for b in ("/usr", "/bin", "/lib", "/lib64")):
+            binds.append(path)
+    return binds
 
 
 def _prepare_plain_workdir(workdir: str, files: dict, uid: int | None, gid: int | None) -> None:
+    os.chmod(workdir, 0o711)
     work = os.path.join(workdir, "work")
     os.mkdir(work, 0o700)
     for name, data in files.items():
@@ -372,8 +412,10 @@ class _Child:
     def kill(self, relay: bool) -> None:
         """End the sandbox: through its relay process if it has one, else by killing its group.
 
-        The relay (namespace modes) kills the PID namespace's init and reaps it, so that nothing
-        of the sandbox is left when it exits; the group kill is the fallback.
+        In root mode the server's child is the PID namespace's init: killing it (its group)
+        makes the kernel kill everything else in the namespace before it can be reaped. In
+        user-namespace mode the relay kills the init and reaps it, so that nothing of the sandbox
+        is left when it exits; the group kill is the fallback.
         """
         if self.exited.is_set():
             return
@@ -400,8 +442,12 @@ class _Forkserver:
 
     def __init__(self, python: str):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # One empty directory per server: each sandbox mounts its private root on it, inside its
+        # own mount namespace (so they never see one another's), and no sandbox needs one of its own.
+        self.mount_point = tempfile.mkdtemp(prefix="prefgen-sandbox-root-")
+        self.cleanup = weakref.finalize(self, _remove_directory, self.mount_point, os.getpid())
         try:
-            self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP], stdin=theirs,
+            self.process = subprocess.Popen([python, "-I", "-S", "-c", _BOOTSTRAP, self.mount_point], stdin=theirs,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                             cwd="/", env=SCRUBBED_ENV, start_new_session=True)
         finally:
@@ -411,17 +457,27 @@ class _Forkserver:
         self.alive = True
         self._send_lock = threading.Lock()
         self._children: dict[int, _Child] = {}
+        self._loaded: set[str] = set()  # shared code the server holds
         self._ids = itertools.count()
         threading.Thread(target=self._read, name="prefgen-sandbox-forkserver", daemon=True).start()
 
-    def spawn(self, workdir: str, fds: list[int]) -> _Child:
-        """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced)."""
+    def spawn(self, fds: list[int], new_pid_namespace: bool, binds: list[str],
+              shared: Iterable[str] = ()) -> _Child:
+        """Ask for a sandboxed process; ConnectionError if the server is gone (it is then replaced).
+
+        ``fds``: the ends of its stdout, stderr and control pipes, its spec, its private input.
+        ``shared``: keys of shared code (:func:`_shared_key`) it needs, loaded first if new here.
+        """
         child = _Child()
         request = next(self._ids)
         with self._send_lock:
             self._children[request] = child
             try:
-                socket.send_fds(self.sock, [marshal.dumps((request, workdir))], fds)
+                for key in shared:
+                    if key not in self._loaded:
+                        self.sock.send(marshal.dumps(("load", key, _SHARED[key][1])))
+                        self._loaded.add(key)
+                socket.send_fds(self.sock, [marshal.dumps(("spawn", request, new_pid_namespace, binds))], fds)
             except OSError as exc:
                 self._children.pop(request, None)
                 self.alive = False
@@ -465,6 +521,35 @@ def _forkserver(python: str) -> _Forkserver:
         if server is None or not server.alive or server.pid != os.getpid():
             server = _servers[python] = _Forkserver(python)
         return server
+
+
+_SHARED: dict[str, tuple[types.CodeType, bytes]] = {}  # key -> (code, marshal bytes)
+_SHARED_KEYS: dict[int, str] = {}  # id(code) -> key; _SHARED keeps the code (and its id) alive
+_shared_lock = threading.Lock()
+
+
+def _shared_key(code: types.CodeType) -> str:
+    """The key of a shared code object (the digest of its marshal bytes), registered once."""
+    with _shared_lock:
+        key = _SHARED_KEYS.get(id(code))
+        if key is None:
+            data = marshal.dumps(code)
+            key = hashlib.sha256(data).hexdigest()[:32]
+            _SHARED.setdefault(key, (code, data))
+            _SHARED_KEYS[id(code)] = key
+        return key
+
+
+def _remove_directory(path: str, owner_pid: int) -> None:
+    """Remove a server's mount point, in the process that made it only: removing it detaches the
+    template the server has mounted there (in its own namespace), and a forked child of prefgen
+    that exits must not do that to its parent's server."""
+    if os.getpid() != owner_pid:
+        return
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def _kill_uid(uid: int) -> None:

@@ -188,15 +188,18 @@ def run_test_program(test: TestProgram, limits: SandboxLimits | None = None, *,
                      module_name: str = "solution", python: str | None = None) -> TestOutcome:
     """Run ``test`` in a fresh sandbox and collect its per-test outcome."""
     shipped = _shipped_code()
-    public = {"codec": shipped["plaindata"], "server": shipped["candidate"], "module_name": module_name,
-              "setup": test.setup, "program": test.program}
+    public = {"module_name": module_name, "setup": test.setup, "program": test.program}
     prefix = test.prefix or TrustedPrefix(None)
     private = {"module_name": module_name, "setup": test.setup, "prefix": prefix.code,
                "tests": test.tests, "kind": test.kind, "check_name": CHECK_NAME,
                "entry_point": test.entry_point, "test_names": test.test_names,
                "remote_names": sorted(set(prefix.stubs) | ({test.entry_point} if test.entry_point else set()))}
+    # The harness, codec and candidate server are the same in every run: the fork server keeps them.
+    shared = {"PREFGEN_HARNESS": shipped["harness"], "PREFGEN_CODEC": shipped["plaindata"],
+              "PREFGEN_CANDIDATE": shipped["candidate"]}
     execution = run_python(shipped["harness"], limits=limits, program_globals={"PAYLOAD": public},
-                           channel=True, private_input=marshal.dumps(private), python=python)
+                           channel=True, private_input=marshal.dumps(private), shared_code=shared,
+                           python=python)
     outcome = TestOutcome(num_tests=test.num_tests, execution=execution)
     for line in execution.channel:
         event = _literal(line)
