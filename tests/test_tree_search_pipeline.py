@@ -47,7 +47,7 @@ def test_flat_baseline_from_the_same_yaml(tmp_path, tiny_model, ray_runtime):
     config = tool_config(tmp_path, tiny_model)
     config.update(name="tools_flat", rounds=0)
     config.pop("dpo")
-    config["generate"].update(flat=True, flat_token_budget=30)
+    config["generate"].update(flat=True)  # budget: the tokens the same search generates per request
     path = tmp_path / "flat.yaml"
     path.write_text(json.dumps(config))
     code, output = run(path)
@@ -60,7 +60,8 @@ def test_flat_baseline_from_the_same_yaml(tmp_path, tiny_model, ray_runtime):
     assert len(flat) == 5  # the requests the tree would search
     for rows in flat.values():
         tokens = [r["num_tokens"] for r in sorted(rows, key=lambda r: r["sample_index"])]
-        assert sum(tokens) >= 30 > sum(tokens) - tokens[-1]  # the budget, and not one sample more
+        (budget,) = {json.loads(r["sampling"])["tree"]["token_budget"] for r in rows}
+        assert budget > 0 and sum(tokens) >= budget > sum(tokens) - tokens[-1]  # the budget, not one sample more
     pairs = list(load_from_disk(str(latest / "pairs")))
     assert all(json.loads(p["details"])["mode"] == "flat" for p in pairs)
     assert all(p["prompt"].endswith("Calls:") for p in pairs)  # whole samples: no shared prefix

@@ -209,9 +209,22 @@ def test_flat_baseline_spends_the_token_budget_on_plain_samples(prompts_and_engi
     assert all(p.prompt == next(q.prompt for q in prompts if q.id == p.prompt_id) for p in result.pairs)
 
 
-def test_default_flat_budget_is_the_search_bound():
-    params = TreeSearchParams()
-    assert params.token_budget() == 5 * 3 * 50 * (1 + 2)
+def test_flat_budget_defaults_to_the_tokens_the_search_generates(prompts_and_engines):
+    settings = {"hardest_fraction": 0.5, "iterations": 3, "max_step_tokens": 6, "sampling": {"max_tokens": 8}}
+    tree, _, _ = run_strategy(*prompts_and_engines, **settings)
+    searched = {c.prompt_id: c.sampling[TREE_KEY]["search_tokens"] for c in tree
+                if c.sampling.get(TREE_KEY, {}).get("mode") == "tree"}
+    flat, engines, _ = run_strategy(*prompts_and_engines, flat=True, **settings)
+    by_prompt = {}
+    for c in flat:
+        if c.sampling.get(TREE_KEY, {}).get("mode") == "flat":
+            by_prompt.setdefault(c.prompt_id, []).append(c)
+    assert set(by_prompt) == set(searched)
+    for prompt_id, samples in by_prompt.items():
+        assert {c.sampling[TREE_KEY]["token_budget"] for c in samples} == {searched[prompt_id]}
+        tokens = [c.num_tokens for c in samples]
+        assert sum(tokens) >= searched[prompt_id] > sum(tokens) - tokens[-1]
+    assert any(isinstance(b, ExpandJob) for b in engines.batches)  # the search ran, for its token count
 
 
 def test_bad_params_name_the_key():

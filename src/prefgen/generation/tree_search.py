@@ -22,12 +22,12 @@ answer's first characters that its parent holds), ``step``, ``depth``, ``prior``
 whole answer. The ``tree`` pairing strategy (:mod:`prefgen.tooluse.tree_pairing`) rebuilds the
 trees from these fields.
 
-Token budget of the flat baseline: ``flat_token_budget`` generated tokens per selected prompt;
-by default the search's most tokens per prompt (:meth:`SearchSettings.token_budget`, 2250 with
-the defaults). Samples are drawn in rounds until a prompt's samples reach the budget (the sample
-that crosses it is kept). Each candidate records its prompt's ``search_tokens`` (tree) or
-``token_budget`` (flat): to match the tree's *measured* use instead, set ``flat_token_budget`` to
-the mean ``search_tokens`` of a tree run (the run log prints it).
+Token budget of the flat baseline, per selected prompt: by default the tokens the search itself
+generates for that prompt (flat mode runs the same seeded search, keeps only its token count and
+discards its nodes: the baseline costs a search, and gets exactly the tree's budget); or a fixed
+``flat_token_budget``. Flat samples are drawn in rounds until a prompt's samples reach its budget
+(the sample that crosses it is kept); each records its ``token_budget``, each tree node its
+prompt's ``search_tokens``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from prefgen.hashing import content_hash
 from prefgen.records import Candidate, Prompt
 from prefgen.tooluse.deficiency import DEFAULT_HARD_FRACTION, AnswerLikelihood, Selection, select_hardest
 from prefgen.tooluse.task import reference_answer
-from prefgen.tooluse.tree import Node, SearchSettings, search
+from prefgen.tooluse.tree import Node, SearchResult, SearchSettings, search
 
 log = logging.getLogger(__name__)
 TREE_KEY = "tree"  # the key of ``Candidate.sampling`` holding what the strategy made a candidate from
@@ -69,7 +69,7 @@ class TreeSearchParams(SearchSettings):
     )
     flat: bool = Field(False, description="Flat baseline: plain samples with the tree's token budget, no search.")
     flat_token_budget: int | None = Field(
-        None, ge=1, description="Generated tokens per selected prompt in flat mode (default: the search's most)."
+        None, ge=1, description="Fixed tokens per selected prompt in flat mode (default: the search's own, measured)."
     )
     flat_max_samples: int = Field(64, ge=2, description="Most flat samples per prompt.")
 
@@ -151,8 +151,8 @@ class TreeSearchStrategy(SamplingStrategy):
         return {"mode": mode, "perplexity": finite, **more}
 
     # --- the search -----------------------------------------------------------------------
-    def _searched(self, engines, prompts: list[Prompt], selection: Selection) -> list[Candidate]:
-        """Every prompt's tree grown in lockstep; each node completed to an answer is a candidate."""
+    def _grow(self, engines, prompts: list[Prompt]) -> tuple[SearchResult, list[int]]:
+        """Every prompt's tree grown in lockstep, and the tokens each prompt's search generated."""
         tokens = [0] * len(prompts)
 
         def expand(requests):
@@ -170,6 +170,11 @@ class TreeSearchStrategy(SamplingStrategy):
             "tree search: %d prompts, %d engine calls, %d answers scored, %.0f tokens per prompt",
             len(prompts), result.engine_calls, result.answers_scored, sum(tokens) / max(1, len(prompts)),
         )
+        return result, tokens
+
+    def _searched(self, engines, prompts: list[Prompt], selection: Selection) -> list[Candidate]:
+        """Each node of each prompt's tree that was completed to an answer, as a candidate."""
+        result, tokens = self._grow(engines, prompts)
         candidates = []
         for prompt, root, used in zip(prompts, result.roots, tokens):
             candidates += self._tree_candidates(prompt, root, used, selection) or [self._failed(prompt)]
@@ -209,22 +214,26 @@ class TreeSearchStrategy(SamplingStrategy):
 
     # --- the flat baseline ----------------------------------------------------------------
     def _flat(self, engines, prompts: list[Prompt], selection: Selection) -> list[Candidate]:
-        """Plain samples, drawn in rounds until each prompt has used the token budget."""
-        budget = self.params.flat_token_budget or self.params.token_budget()
+        """Plain samples, drawn in rounds until each prompt has used its token budget."""
+        if self.params.flat_token_budget is not None:
+            budgets = [self.params.flat_token_budget] * len(prompts)
+        else:
+            budgets = [max(1, used) for used in self._grow(engines, prompts)[1]]  # the tree's, measured
+        budget = {p.id: b for p, b in zip(prompts, budgets)}
         samples: dict[str, list[Candidate]] = {p.id: [] for p in prompts}
         used = {p.id: 0 for p in prompts}
         for round_index in range(self.params.flat_max_samples):
-            todo = [p for p in prompts if used[p.id] < budget and len(samples[p.id]) < self.params.flat_max_samples]
+            todo = [p for p in prompts if used[p.id] < budget[p.id] and len(samples[p.id]) < self.params.flat_max_samples]
             if not todo:
                 break
-            requests = [self._flat_request(p, budget - used[p.id], len(samples[p.id]), round_index) for p in todo]
+            requests = [self._flat_request(p, budget[p.id] - used[p.id], len(samples[p.id]), round_index) for p in todo]
             for request, result in zip(requests, _one(engines, requests)):
+                pid = request.prompt_id
                 for candidate in to_candidates(request, result, self.context.model.fingerprint):
-                    kept = samples[request.prompt_id]
-                    if used[request.prompt_id] >= budget and not candidate.error:
+                    if used[pid] >= budget[pid] and not candidate.error:
                         break  # budget reached: the rest of this round is not kept
-                    used[request.prompt_id] = budget if candidate.error else used[request.prompt_id] + candidate.num_tokens
-                    kept.append(self._renumbered(candidate, len(kept), selection, budget))
+                    used[pid] = budget[pid] if candidate.error else used[pid] + candidate.num_tokens
+                    samples[pid].append(self._renumbered(candidate, len(samples[pid]), selection, budget[pid]))
         return [c for p in prompts for c in samples[p.id]]
 
     def _flat_request(self, prompt: Prompt, remaining: int, have: int, round_index: int) -> GenerationRequest:

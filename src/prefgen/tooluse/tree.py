@@ -39,12 +39,6 @@ class SearchSettings(BaseModel):
     )
     completion_temperature: float = Field(0.0, ge=0, description="Temperature completing leaves (0: greedy).")
 
-    def token_budget(self) -> int:
-        """The most tokens one prompt's search can generate: per iteration, the expansions plus
-        one completion of at most ``simulation_steps`` steps for each new child."""
-        per_iteration = self.expansions * self.max_step_tokens * (1 + self.simulation_steps)
-        return self.iterations * per_iteration
-
 
 class TreeSettings(SearchSettings):
     """Search settings and the pair filters of :mod:`prefgen.tooluse.pairs` (iTool's defaults)."""
