@@ -218,3 +218,22 @@ def test_joining_a_cluster_without_a_cpu_for_scoring_fails_before_engines_start(
     with pytest.raises(ConfigError, match="Ray has 2 CPU"):
         _check_cpus(2)
     _check_cpus(1)  # one engine, one CPU left for scoring
+
+
+@pytest.mark.parametrize("rounds", [0, 1])
+@pytest.mark.parametrize(
+    ("source", "options", "expected"),
+    [
+        ("builtin:bfcl", "{data_dir: /no/such/bfcl}", "prompts.options.data_dir: no such directory: /no/such/bfcl"),
+        ("builtin:qa", "{path: /no/such/questions.jsonl}", "prompts.options.path: no such file or directory"),
+        ("builtin:mbpp", "{path: /no/such/mbpp.jsonl}", "prompts.options.path: no such file or directory"),
+    ],
+)
+def test_a_source_option_naming_a_missing_path_fails_validation(tmp_path, rounds, source, options, expected):
+    """Named by its key, exit 2, for a single run and a loop alike (a loop reads its prompts early)."""
+    text = (f"name: t\nmodel: {{path: demo}}\nrounds: {rounds}\nprompts: {{source: '{source}', options: {options}, "
+            "heldout_fraction: 0.2}\nreward: {name: length}\n")
+    result = runner.invoke(app, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "outputs").exists()

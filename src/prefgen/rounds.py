@@ -55,7 +55,11 @@ def loop_preflight(config: PipelineConfig) -> Reward:
     from prefgen.sources.reader import read_prompts
 
     reward = preflight(config)
-    if not read_prompts(config.prompts, reward.task_problem).heldout:
+    try:
+        prompt_set = read_prompts(config.prompts, reward.task_problem)
+    except (OSError, ValueError) as exc:  # a source the cheap checks passed but that cannot be read
+        raise ConfigError("preflight", [f"prompts.source: cannot read {config.prompts.source}: {exc}"]) from None
+    if not prompt_set.heldout:
         raise ConfigError("preflight", ["prompts.heldout_fraction: rounds > 0 measures each policy on held-out "
                                         "prompts, and this source gives none: set it > 0"])
     return reward

@@ -35,3 +35,8 @@ class PromptSource:
     def rows(self) -> Iterable[dict[str, Any]]:
         """The source's rows, in a stable order."""
         raise NotImplementedError
+
+    def problems(self) -> list[str]:
+        """Cheap checks before any heavy work (files the options name exist...), as
+        ``option: what is wrong``. Default: none."""
+        return []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, ClassVar, Iterable, Literal
 
+from pathlib import Path
+
 from pydantic import Field
 
 from prefgen.sources.base import PromptSource, SourceParams
@@ -14,6 +16,17 @@ class LoaderSource(PromptSource):
     """A built-in set whose rows come from one function, called with the validated options."""
 
     loader: ClassVar[str]  # "module:function", imported on first use
+    local_paths: ClassVar[dict[str, str]] = {}  # option -> "file" or "dir" that must exist (hf:NAME aside)
+
+    def problems(self) -> list[str]:
+        found = []
+        for option, kind in self.local_paths.items():
+            value = getattr(self.params, option)
+            path = Path(value)
+            if value.startswith("hf:") or (path.is_dir() if kind == "dir" else path.exists()):
+                continue
+            found.append(f"{option}: no such {'directory' if kind == 'dir' else 'file or directory'}: {value}")
+        return found
 
     def rows(self) -> Iterable[dict[str, Any]]:
         module_name, _, function_name = self.loader.partition(":")
@@ -61,6 +74,7 @@ class MbppSource(LoaderSource):
 
     Params = MbppParams
     loader = "prefgen.sources.mbpp_format:load_rows"
+    local_paths = {"path": "file"}
 
 
 class BfclParams(SourceParams):
@@ -76,6 +90,7 @@ class BfclSource(LoaderSource):
 
     Params = BfclParams
     loader = "prefgen.sources.bfcl:load_rows"
+    local_paths = {"data_dir": "dir"}
 
 
 class StdlibToolsParams(SourceParams):
@@ -107,6 +122,7 @@ class QaSource(LoaderSource):
 
     Params = QaParams
     loader = "prefgen.sources.qa_format:load_rows"
+    local_paths = {"path": "file"}
 
 
 class StdlibFactsParams(SourceParams):

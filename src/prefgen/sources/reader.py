@@ -60,7 +60,9 @@ def check_source_name(source: str, options: dict[str, Any]) -> list[str]:
 
     name = plugin_name(source)
     if name is not None:
-        problems = prompt_sources.create_params(name, options)[1]
+        params, problems = prompt_sources.create_params(name, options)
+        if params is not None:
+            problems = prompt_sources.load(name)(params).problems()
         # the plug-in's own name is prompts.source; its Params are prompts.options
         return [f"prompts.{p}" if p.startswith("source:") else f"prompts.options.{p}" for p in problems]
     if options:
