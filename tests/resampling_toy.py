@@ -65,5 +65,4 @@ class ToySampling(GenerationStrategy):
     def _log(self, chunk) -> None:
         if self.params.log_dir:
             with open(Path(self.params.log_dir) / "sampled.jsonl", "a", encoding="utf-8") as handle:
-                for prompt in chunk:
-                    handle.write(json.dumps({"round": self.round, "prompt": prompt.prompt}) + "\n")
+                handle.writelines(json.dumps({"round": self.round, "prompt": p.prompt}) + "\n" for p in chunk)

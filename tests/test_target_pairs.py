@@ -133,6 +133,12 @@ def test_a_run_killed_while_resampling_resumes_to_the_same_dataset(tmp_path):
     assert sampled(tmp_path / "killed") == sampled(tmp_path / "reference")  # nothing sampled twice
 
 
+def test_run_help_documents_exit_code_5():
+    result = CliRunner().invoke(app, ["run", "--help"])
+    text = " ".join(result.output.replace("│", " ").split())  # as rich wraps it, in one line
+    assert "4 busy, 5 target_pairs not reached within its budget" in text
+
+
 # --- config --------------------------------------------------------------------------------
 def config_problems(tmp_path, target, **sections) -> str:
     with pytest.raises(ConfigError) as error:
@@ -146,6 +152,7 @@ def test_target_pairs_needs_a_budget_and_a_positive_count(tmp_path, toy):
     assert "target_pairs.pairs: Input should be greater than 0" in problems
     assert "target_pairs.max_rounds: Input should be greater than or equal to 1" in problems
     assert "target_pairs.max_sample: unknown key" in config_problems(tmp_path, {"pairs": 3, "max_sample": 5})
+    assert "target_pairs: not supported with rounds > 0" in config_problems(tmp_path, {"pairs": 3, "max_rounds": 1}, rounds=1)
 
 
 def test_target_pairs_with_a_strategy_that_cannot_sample_again_is_a_config_error(tmp_path):
