@@ -34,6 +34,7 @@ class CardFacts:
     reward_section: str = ""
     pair_quality: dict[str, Any] = field(default_factory=dict)
     extra_sections: list[str] = field(default_factory=list)
+    target_section: str = ""  # with target_pairs: reached or not, rounds and samples it took
 
 
 def score_summary(scored: list[Scored]) -> dict[str, Any]:
@@ -117,6 +118,8 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
     ]
     if facts.unpaired:
         parts += ["Prompts without a pair, by reason:", _table(sorted(facts.unpaired.items()))]
+    if facts.target_section:
+        parts += [facts.target_section]
     if facts.changes:
         parts += ["## Changes since the previous version", _table(sorted(facts.changes.items()))]
     if facts.pair_quality:

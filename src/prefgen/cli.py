@@ -7,6 +7,7 @@ Exit codes (for schedulers):
     2  bad config or input: nothing heavy was started
     3  nothing new: the rerun found nothing to change, nothing was published
     4  busy: another run holds this output's lock
+    5  short of target_pairs: the budget ran out first; what was made is published (or already was)
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from rich.console import Console
 from rich.table import Table
 
 STAGE_ORDER = ["generate", "score", "pair", "publish"]
-EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_NOTHING_NEW, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG, EXIT_NOTHING_NEW, EXIT_BUSY, EXIT_TARGET_NOT_REACHED = 0, 1, 2, 3, 4, 5
 
 app = typer.Typer(
     help="prefgen: preference datasets (prompt / chosen / rejected) from your policy's samples, "
-    "scored by verifiable rewards.\n\nExit codes: 0 ok, 1 failed, 2 bad config, 3 nothing new, 4 busy.",
+    "scored by verifiable rewards.\n\nExit codes: 0 ok, 1 failed, 2 bad config, 3 nothing new, 4 busy, "
+    "5 short of target_pairs (published what was made).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -61,6 +63,9 @@ def run(
     """Run a pipeline: generate, score, pair and publish a new dataset version.
 
     Example: prefgen run pipelines/quote_tuning.yaml generate.n=8
+
+    Exit codes: 0 published, 1 failed, 2 bad config, 3 nothing new, 4 busy, 5 target_pairs not
+    reached within its budget (the pairs made are published; the card says how many).
     """
     from prefgen.config import ConfigError
     from prefgen.pipeline import PipelineRun
@@ -88,7 +93,19 @@ def run(
         raise typer.Exit(EXIT_FAILED)
     if not quiet:
         _print_summary(summary)
-    raise typer.Exit(EXIT_NOTHING_NEW if summary.status == "nothing_new" else EXIT_OK)
+    raise typer.Exit(_exit_code(summary))
+
+
+def _exit_code(summary) -> int:
+    """Short of ``target_pairs`` outranks "nothing new": the latest version still lacks pairs."""
+    target = getattr(summary, "target", None)
+    if target is not None and not target["reached"]:
+        console.print(
+            f"[yellow]target not reached:[/yellow] {target['made']} of {target['pairs']} pairs "
+            f"(stopped by {target['stopped_by']}; published in {summary.version})"
+        )
+        return EXIT_TARGET_NOT_REACHED
+    return EXIT_NOTHING_NEW if summary.status == "nothing_new" else EXIT_OK
 
 
 def _print_summary(summary) -> None:
@@ -100,6 +117,11 @@ def _print_summary(summary) -> None:
     for key in ("mean_nulls_as_0", "mean_scored", "p50"):
         if key in summary.scores:
             table.add_row(f"score {key}", f"{summary.scores[key]:.4f}")
+    target = getattr(summary, "target", None)
+    if target is not None:
+        table.add_row("target pairs", f"{target['made']} of {target['pairs']}" + ("" if target["reached"] else " (not reached)"))
+        table.add_row("re-sampling rounds", str(target["rounds"]))
+        table.add_row("re-sampling samples", str(target["samples"]))
     table.add_row("seconds", f"{summary.seconds:.1f}")
     Console().print(table)
     for entry in getattr(summary, "metrics", []):

@@ -118,6 +118,30 @@ class RayConfig(Section):
     score_batch_size: int = Field(256, gt=0, description="Candidates per scoring task.")
 
 
+class TargetPairsConfig(Section):
+    """``target_pairs:``: sample again the prompts left without a pair until ``pairs`` pairs are
+    made or the budget (``max_rounds`` and/or ``max_samples``) is spent."""
+
+    pairs: int = Field(gt=0, description="Pairs to publish: exactly this many when reached.")
+    max_rounds: int | None = Field(None, ge=1, description="Most re-sampling rounds after the first sampling.")
+    max_samples: int | None = Field(
+        None, ge=1, description="Most samples the re-sampling rounds may draw in all (prompts re-sampled x n)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_number_alone_has_no_budget(cls, data: Any) -> Any:
+        if isinstance(data, int) and not isinstance(data, bool):
+            return {"pairs": data}
+        return data
+
+    @model_validator(mode="after")
+    def _a_budget_is_required(self) -> TargetPairsConfig:
+        if self.max_rounds is None and self.max_samples is None:
+            raise ValueError("a budget is required: set target_pairs.max_rounds and/or target_pairs.max_samples")
+        return self
+
+
 class PipelineConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     model: ModelConfig
@@ -134,9 +158,23 @@ class PipelineConfig(Section):
         0, ge=0, description="Training rounds: round k samples with policy k and trains policy k+1 on its pairs."
     )
     dpo: DPOSettings = Field(default_factory=DPOSettings, description="The DPO stage (used when rounds > 0).")
+    target_pairs: TargetPairsConfig | None = Field(
+        None, description="Sample unpaired prompts again until this many pairs, within a budget."
+    )
+
+    @model_validator(mode="after")
+    def _target_pairs_needs_one_run(self) -> PipelineConfig:
+        if self.target_pairs is not None and self.rounds > 0:
+            raise ValueError("target_pairs: not supported with rounds > 0 (each round's run is sized by its prompts)")
+        return self
 
     def run_dir(self) -> Path:
         return Path(self.output.dir) / self.name
+
+    def card_dump(self) -> dict[str, Any]:
+        """The config as cards and config hashes show it: optional sections left unset are left
+        out, so adding one to prefgen leaves the hash of configs that do not use it unchanged."""
+        return self.model_dump(mode="json", exclude={"target_pairs"} if self.target_pairs is None else set())
 
 
 class ConfigError(Exception):
@@ -264,7 +302,23 @@ def plugin_problems(raw: dict[str, Any]) -> list[str]:
             name = generate.get("strategy", "sampling")
             params = _without(generate, "strategy", "shard_size")
             problems += generation_strategies.params_problems(name, params, "generate")
+            problems += _resampling_problems(raw, name)
     return problems
+
+
+def _resampling_problems(raw: dict[str, Any], strategy: str) -> list[str]:
+    """``target_pairs`` needs a generation strategy that can draw fresh samples for a prompt."""
+    from prefgen.registry import UnknownPluginError, generation_strategies
+
+    if raw.get("target_pairs") is None:
+        return []
+    try:
+        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
+    except UnknownPluginError:
+        return []  # reported with the strategy's own problems
+    if cls.resamples:
+        return []
+    return [f"target_pairs: generate.strategy {strategy!r} cannot sample a prompt again (use sampling, or remove target_pairs)"]
 
 
 def _without(section: dict[str, Any], *keys: str) -> dict[str, Any]:

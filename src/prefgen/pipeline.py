@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from prefgen.card import score_summary
 from prefgen.config import ConfigError, PipelineConfig
 from prefgen.executors.runtime import Runtime, make_runtime
 from prefgen.generation.strategy import GenerationContext, GenerationStrategy
+from prefgen.hashing import content_hash
 from prefgen.metrics import split_metrics
 from prefgen.pairing import PairingResult
 from prefgen.preflight import config_problems
@@ -36,6 +38,7 @@ from prefgen.stages.generate import GenerateStage, generation_key
 from prefgen.stages.pair import pair_stage
 from prefgen.stages.publish import PublishInput, publish_stage
 from prefgen.stages.read import append_rejects, read_stage
+from prefgen.stages.target import TargetOutcome, target_stage
 
 log = logging.getLogger("prefgen")
 
@@ -58,6 +61,7 @@ class RunSummary:
     split_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # "train" / "heldout" -> metrics
     heldout_prompts: dict[str, Prompt] = field(default_factory=dict, repr=False)  # for a loop's method metrics
     heldout_scored: list[Scored] = field(default_factory=list, repr=False)
+    target: dict[str, Any] | None = None  # with target_pairs: TargetOutcome.as_dict()
 
     @property
     def version_dir(self) -> Path | None:
@@ -129,19 +133,19 @@ class PipelineRun:
         reward.prepare()
         strategy = self._strategy(prompt_set)
         scored = self._generate(prompt_set, strategy, reward)
-        pairing = pair_stage(prompt_set, scored, self.config.pairing)
+        scored, pairing, target = self._pair(prompt_set, scored, strategy, reward)
         self.status.stage("pair", total=len(prompt_set.train), done=len(prompt_set.train))
         counts = _counts(prompt_set, scored, pairing, self.run_dir)
-        made = PublishInput(prompt_set, scored, pairing, reward, strategy.context.model, counts)
+        made = PublishInput(prompt_set, scored, pairing, reward, strategy.context.model, counts, target)
         published = publish_stage(self.config, self.run_dir, made)
         self.status.stage("publish", total=1, done=1)
         log.info("run %s: %s %s", self.config.name, published.status, published.version)
         return RunSummary(
             status=published.status, run_dir=self.run_dir.root, version=published.version, counts=counts,
             unpaired=dict(pairing.unpaired), scores=score_summary(scored), seconds=time.monotonic() - started,
-            stage_work=dict(vars(self.stage.work)), fingerprint=published.fingerprint,
+            stage_work=self._stage_work(), fingerprint=published.fingerprint,
             split_metrics=split_metrics(scored), heldout_prompts={p.id: p for p in prompt_set.heldout},
-            heldout_scored=[s for s in scored if s.split == "heldout"],
+            heldout_scored=[s for s in scored if s.split == "heldout"], target=target.as_dict() if target else None,
         )
 
     def _strategy(self, prompt_set: PromptSet) -> GenerationStrategy:
@@ -162,13 +166,45 @@ class PipelineRun:
 
     def _generate(self, prompt_set: PromptSet, strategy: GenerationStrategy, reward: Reward) -> list[Scored]:
         model_settings = self.config.model.model_dump(include={"max_model_len", "chat_template"})
-        base = generation_key(strategy.context.model.fingerprint, strategy.key_content(), model_settings)
+        self._base_key = generation_key(strategy.context.model.fingerprint, strategy.key_content(), model_settings)
+        self._stages_run: list[GenerateStage] = []
+        return self._generate_prompts(prompt_set.prompts, self._base_key, strategy, reward, ("generate", "score"))
+
+    def _generate_prompts(self, prompts, base: str, strategy: GenerationStrategy, reward: Reward, names) -> list[Scored]:
         # the validated params (paths made absolute), not the raw YAML: workers rebuild the reward
         reward_params = reward.params.model_dump(mode="json")
-        self.stage = GenerateStage(
-            self.run_dir, self.status, self.tracker, lambda: self.runtime.scoring_jobs(self.config.reward.name, reward_params)
+        stage = GenerateStage(
+            self.run_dir, self.status, self.tracker,
+            lambda: self.runtime.scoring_jobs(self.config.reward.name, reward_params), names,
         )
-        return self.stage.run(prompt_set.prompts, base, strategy, reward.fingerprint(), self.config.generate.shard_size)
+        self._stages_run.append(stage)
+        return stage.run(prompts, base, strategy, reward.fingerprint(), self.config.generate.shard_size)
+
+    def _pair(
+        self, prompt_set: PromptSet, scored: list[Scored], strategy: GenerationStrategy, reward: Reward
+    ) -> tuple[list[Scored], PairingResult, TargetOutcome | None]:
+        """Pairs; with ``target_pairs``, after sampling unpaired prompts again (see stages.target)."""
+        target = self.config.target_pairs
+        if target is None:
+            return scored, pair_stage(prompt_set, scored, self.config.pairing), None
+
+        def sample_round(round: int, prompts: list) -> list[Scored]:
+            # a round's samples are keyed by (prompt, round): a rerun or a resumed run reuses them
+            base = content_hash([self._base_key, "resample", round])
+            names = (f"resample {round}", f"score {round}")
+            return self._generate_prompts(prompts, base, strategy.for_round(round), reward, names)
+
+        result = target_stage(
+            prompt_set, scored, self.config.pairing, target, sample_round, strategy.samples_per_prompt()
+        )
+        return result.scored, result.pairing, result.outcome
+
+    def _stage_work(self) -> dict[str, int]:
+        """Shards computed (not reused) per stage, over the first sampling and every re-sampling round."""
+        total = Counter()
+        for stage in self._stages_run:
+            total.update(vars(stage.work))
+        return {key: total[key] for key in vars(self._stages_run[0].work)}
 
 
 class _InlineScorer:

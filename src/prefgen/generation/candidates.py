@@ -14,14 +14,17 @@ def candidate_id(prompt_id: str, sample_index: int, model: str, sampling: dict[s
     return content_hash([prompt_id, sample_index, model, sampling])[:16]
 
 
-def to_candidates(request: GenerationRequest, result: dict[str, Any], model: str) -> list[Candidate]:
-    """The candidates of one request; a failed request yields one error candidate."""
+def to_candidates(request: GenerationRequest, result: dict[str, Any], model: str, first_index: int = 0) -> list[Candidate]:
+    """The candidates of one request; a failed request yields one error candidate.
+
+    ``first_index`` numbers a re-sampling round's samples after the earlier rounds' ones, so a
+    prompt's pooled samples have distinct indexes."""
     if "error" in result:
         return [
             Candidate(
-                id=candidate_id(request.prompt_id, 0, model, request.sampling),
+                id=candidate_id(request.prompt_id, first_index, model, request.sampling),
                 prompt_id=request.prompt_id,
-                sample_index=0,
+                sample_index=first_index,
                 text="",
                 model=model,
                 sampling=request.sampling,
@@ -37,5 +40,5 @@ def to_candidates(request: GenerationRequest, result: dict[str, Any], model: str
             sampling=request.sampling,
             **completion,
         )
-        for index, completion in enumerate(result["completions"])
+        for index, completion in enumerate(result["completions"], start=first_index)
     ]

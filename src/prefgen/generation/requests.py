@@ -43,11 +43,19 @@ def prompt_seed(run_seed: int, prompt_id: str) -> int:
     return int(content_hash(f"{run_seed}:{prompt_id}")[:8], 16) & 0x7FFFFFFF
 
 
-def build_requests(prompts: list[Prompt], config: "SamplingParams") -> list[GenerationRequest]:
-    """One request per prompt, each with its own seed."""
+def round_seed(run_seed: int, prompt_id: str, round: int) -> int:
+    """The prompt's seed in re-sampling round ``round`` (0: the first sampling, :func:`prompt_seed`)."""
+    if round == 0:
+        return prompt_seed(run_seed, prompt_id)
+    return int(content_hash(f"{run_seed}:{prompt_id}:resample:{round}")[:8], 16) & 0x7FFFFFFF
+
+
+def build_requests(prompts: list[Prompt], config: "SamplingParams", round: int = 0) -> list[GenerationRequest]:
+    """One request per prompt, each with its own seed (derived from the re-sampling round too)."""
     shared = sampling_params(config)
     requests = []
     for prompt in prompts:
         text = [m.model_dump() for m in prompt.prompt] if prompt.is_chat else prompt.prompt
-        requests.append(GenerationRequest(prompt.id, text, {**shared, "seed": prompt_seed(config.seed, prompt.id)}))
+        seed = round_seed(config.seed, prompt.id, round)
+        requests.append(GenerationRequest(prompt.id, text, {**shared, "seed": seed}))
     return requests

@@ -25,6 +25,7 @@ class SamplingStrategy(GenerationStrategy):
     """Samples with the engine pool; engines start only if a chunk needs sampling."""
 
     Params = SamplingParams
+    resamples = True  # round k's seeds derive from (seed, prompt id, k)
 
     @classmethod
     def identify(cls, params: SamplingParams, config: Any) -> ModelIdentity:
@@ -45,7 +46,10 @@ class SamplingStrategy(GenerationStrategy):
 
         engines = self.context.engines()
         fingerprint = self.context.model.fingerprint
-        batches = [build_requests(chunk, self.params) for chunk in chunks]
+        batches = [build_requests(chunk, self.params, self.round) for chunk in chunks]
+        first_index = self.round * self.params.n  # round k's samples follow the earlier rounds'
         for index, results in engines.map_unordered(batches):
             requests = batches[index]
-            yield chunks[index], [c for req, res in zip(requests, results) for c in to_candidates(req, res, fingerprint)]
+            yield chunks[index], [
+                c for req, res in zip(requests, results) for c in to_candidates(req, res, fingerprint, first_index)
+            ]

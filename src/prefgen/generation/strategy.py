@@ -60,9 +60,25 @@ class GenerationStrategy:
 
     Params: ClassVar[type[BaseModel]] = StrategyParams
     uses_model: ClassVar[bool] = True  # preflight checks ``model.path`` for strategies that load it
+    resamples: ClassVar[bool] = False  # can draw fresh samples for a prompt (what target_pairs needs)
 
     def __init__(self, params: BaseModel, context: GenerationContext):
         self.params, self.context = params, context
+        self.round = 0  # re-sampling round: 0 is the first sampling
+
+    def for_round(self, round: int) -> GenerationStrategy:
+        """This strategy drawing re-sampling round ``round``'s samples: fresh ones, never round 0's.
+
+        Strategies that set ``resamples`` derive their seeds from the round (see :attr:`round`)."""
+        if not self.resamples:
+            raise TypeError(f"{type(self).__name__} cannot sample a prompt again")
+        again = type(self)(self.params, self.context)
+        again.round = round
+        return again
+
+    def samples_per_prompt(self) -> int:
+        """Samples one prompt costs (what a re-sampling budget counts)."""
+        return int(getattr(self.params, "n", 1))
 
     @classmethod
     def identify(cls, params: BaseModel, config: Any) -> ModelIdentity:

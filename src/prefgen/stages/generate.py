@@ -50,11 +50,12 @@ class ShardBook:
 class GenerateStage:
     """Generates missing samples with a strategy and scores every shard that lacks scores."""
 
-    def __init__(self, run_dir: RunDir, status: RunStatus, tracker: StageTracker, scoring_jobs):
+    def __init__(self, run_dir: RunDir, status: RunStatus, tracker: StageTracker, scoring_jobs, names=("generate", "score")):
         self.run_dir, self.status, self.tracker = run_dir, status, tracker
         self._make_jobs = scoring_jobs  # () -> ScoringJobs; called only when there is scoring to do
         self._jobs = None
         self.work = GenerateWork()
+        self.gen_name, self.score_name = names  # bar and status names: a re-sampling round has its own
 
     def run(
         self, prompts: list[Prompt], base_key: str, strategy: GenerationStrategy, reward_fp: str, shard_size: int
@@ -74,7 +75,7 @@ class GenerateStage:
                 self._submit(shard, rows, by_id)
                 self._collect(book, reward_fp, wait=False)
             self._collect(book, reward_fp, wait=True)
-        self.status.stage("score", total=len(book.members), done=len(book.members))
+        self.status.stage(self.score_name, total=len(book.members), done=len(book.members))
         return self._load_scored(prompts, [book.score_key(s, reward_fp) for s in sorted(book.members)])
 
     def _plan(self, prompts: list[Prompt], book: ShardBook) -> list[Prompt]:
@@ -90,10 +91,10 @@ class GenerateStage:
         return pending
 
     def _open_bars(self, prompts: int, pending: int, shards: int, unscored: int, chunks: int) -> None:
-        self.gen_bar = self.tracker.stage("generate", total=prompts, done=prompts - pending)
-        self.score_bar = self.tracker.stage("score", total=shards + chunks, done=shards - unscored)
-        self.status.stage("generate", total=prompts, done=prompts - pending)
-        self.status.stage("score", total=shards + chunks, done=shards - unscored)
+        self.gen_bar = self.tracker.stage(self.gen_name, total=prompts, done=prompts - pending)
+        self.score_bar = self.tracker.stage(self.score_name, total=shards + chunks, done=shards - unscored)
+        self.status.stage(self.gen_name, total=prompts, done=prompts - pending)
+        self.status.stage(self.score_name, total=shards + chunks, done=shards - unscored)
 
     def _write_generated(self, chunk: list[Prompt], candidates: list[Candidate], book: ShardBook) -> tuple[str, list]:
         keys = [book.prompt_keys[p.id] for p in chunk]
@@ -104,7 +105,7 @@ class GenerateStage:
         self.work.generate += 1
         self.work.prompts_sampled += len(chunk)
         self.gen_bar.advance(len(chunk))
-        self.status.advance("generate", len(chunk), next((c.error for c in candidates if c.error), None))
+        self.status.advance(self.gen_name, len(chunk), next((c.error for c in candidates if c.error), None))
         crash_point("generate_shard")
         return shard, rows
 
@@ -122,7 +123,7 @@ class GenerateStage:
             self.run_dir.write_shard("score", book.score_key(shard, reward_fp), rows)
             self.work.score += 1
             self.score_bar.advance(1)
-            self.status.advance("score", 1)
+            self.status.advance(self.score_name, 1)
             crash_point("score_shard")
 
     def _existing_prompt_shards(self) -> dict[str, str]:

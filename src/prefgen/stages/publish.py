@@ -25,6 +25,7 @@ from prefgen.records import Scored
 from prefgen.rewards import Reward
 from prefgen.rundir import OutputNotWritableError, RunDir, write_json_atomic
 from prefgen.sources.reader import PromptSet
+from prefgen.stages.target import TargetOutcome, render_target
 
 
 @dataclass
@@ -44,6 +45,7 @@ class PublishInput:
     reward: Reward
     model: ModelIdentity
     counts: dict[str, int]
+    target: TargetOutcome | None = None  # with target_pairs
 
 
 def publish_stage(config: PipelineConfig, run_dir: RunDir, made: PublishInput) -> Published:
@@ -83,10 +85,10 @@ def _write_version(config, staging: Path, name: str, made: PublishInput, pair_ro
     crash_point("publish_write")
     plot_scores(made.scored, made.pairing.pairs, staging / "score_distribution.png")
     (staging / "README.md").write_text(render_card(facts, made.scored, made.pairing.pairs), encoding="utf-8")
-    write_json_atomic(
-        staging / "version.json",
-        {k: getattr(facts, k) for k in ("version", "created", "fingerprint", "config_hash", "counts", "changes", "pair_quality")},
-    )
+    record = {k: getattr(facts, k) for k in ("version", "created", "fingerprint", "config_hash", "counts", "changes", "pair_quality")}
+    if made.target is not None:
+        record["target_pairs"] = {**made.target.as_dict(), "message": made.target.message()}
+    write_json_atomic(staging / "version.json", record)
 
 
 def _card_facts(config: PipelineConfig, name: str, made: PublishInput, fingerprint: str, changes) -> CardFacts:
@@ -94,8 +96,8 @@ def _card_facts(config: PipelineConfig, name: str, made: PublishInput, fingerpri
         name=config.name,
         version=name,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        config=config.model_dump(mode="json"),
-        config_hash=content_hash(config.model_dump(mode="json"))[:16],
+        config=config.card_dump(),
+        config_hash=content_hash(config.card_dump())[:16],
         model=made.model.name,
         model_fingerprint=made.model.fingerprint,
         reward=config.reward.name,
@@ -108,6 +110,7 @@ def _card_facts(config: PipelineConfig, name: str, made: PublishInput, fingerpri
         pair_quality=pair_quality(
             made.pairing.pairs, [s for s in made.scored if s.split == "train"], config.output.bias_warnings
         ),
+        target_section=render_target(made.target) if made.target is not None else "",
     )
 
 
