@@ -87,6 +87,8 @@ class VLLMGenerator:
         outputs = self.llm.generate(batch, params, use_tqdm=False) if batch else []
         for i, output in zip(positions, outputs):
             results[i] = {"completions": [_completion(c) for c in output.outputs]}
+            if output.prompt_logprobs is not None:  # asked for with ``prompt_logprobs`` in sampling
+                results[i]["prompt_logprobs"] = _prompt_logprobs(output)
         return results
 
     def _tokenize(self, prompt: str | list[dict[str, str]]) -> list[int]:
@@ -106,3 +108,9 @@ def _completion(output: Any) -> dict[str, Any]:
         "finish_reason": output.finish_reason or "",
         "cumulative_logprob": output.cumulative_logprob,
     }
+
+
+def _prompt_logprobs(output: Any) -> list[float | None]:
+    """The log-probability of each prompt token given those before it (None for the first)."""
+    return [None if position is None else position[token].logprob
+            for position, token in zip(output.prompt_logprobs, output.prompt_token_ids)]

@@ -105,6 +105,24 @@ class RefusalReward(Reward):
                                          labels[prompt.id]))
         return {"r_tuning": rows}
 
+    def loop_metrics(self, heldout) -> dict[str, float | int | None]:
+        """Answer, accuracy, refusal and hallucination rates and AP of one policy on held-out questions.
+
+        Buckets (known / unknown / unanswerable) come from policy 0's samples with this reward's
+        knowledge rule; AP's confidences from the policy's engines (see :mod:`prefgen.refusal.loop_eval`).
+        """
+        from prefgen.refusal.loop_eval import policy0_labels, refusal_loop_metrics
+
+        labels = policy0_labels(heldout, self.params.knowledge_rule, self.params.known_threshold,
+                                self.params.uncertain_share)
+        return refusal_loop_metrics(heldout, labels, self.continuation_scorer(heldout))
+
+    def continuation_scorer(self, heldout):
+        """Where AP's log-probabilities come from: the policy's vLLM engines (tests replace this)."""
+        from prefgen.refusal.loop_eval import engine_scorer
+
+        return engine_scorer(heldout)
+
     def describe(self, scored: Sequence[Scored]) -> str:
         from prefgen.refusal.knowledge import sample_kind
 
