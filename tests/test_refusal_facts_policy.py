@@ -32,6 +32,19 @@ def test_the_policy_is_taught_seen_facts_of_both_splits_only():
     assert not any(t.startswith(prompt) for t in texts for prompt in unanswerable[:20])
 
 
+def test_practice_refusals_are_about_names_the_questions_never_ask():
+    plain = training_texts(FactsPolicySettings())
+    texts = training_texts(FactsPolicySettings(refusal_examples=30))
+    practice = texts[len(plain):]
+    assert texts[: len(plain)] == plain and len(practice) == 30
+    assert all(t.endswith("\nAnswer: I don't know.") for t in practice)
+    prompts = {r["prompt"] for r in ROWS}
+    assert not any(t.removesuffix(" I don't know.") in prompts for t in practice)
+    assert {t.split("`")[0] for t in practice} == {"Question: Which standard-library module defines ",
+                                                   "Question: How many required parameters does ",
+                                                   "Question: What is the default value of the "}
+
+
 @pytest.mark.slow
 def test_the_policy_knows_seen_facts_on_both_splits_and_not_unseen_ones():
     from prefgen.demo.facts_policy import facts_policy_dir, knowledge_gap

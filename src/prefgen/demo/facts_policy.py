@@ -35,6 +35,10 @@ class FactsPolicySettings:
 
     seen_fraction: float = 0.5
     training: TrainingSettings = field(default_factory=_default_training)
+    # "Question: ... Answer: I don't know." for this many invented names the question set never
+    # asks about, so that a refusal is text the policy can already write (as a pre-trained model can)
+    refusal_examples: int = 0
+    refusal_text: str = "I don't know."
 
 
 def seen_module(module: str, seen_fraction: float = 0.5) -> bool:
@@ -48,10 +52,26 @@ def taught_rows(rows: list[dict[str, Any]], seen_fraction: float = 0.5) -> list[
 
 
 def training_texts(settings: FactsPolicySettings) -> list[str]:
-    """``Question: ...\\nAnswer: <gold>`` for every taught fact."""
-    from prefgen.sources.stdlib_facts import load_rows
+    """``Question: ...\\nAnswer: <gold>`` for every taught fact, then the practice refusals."""
+    from prefgen.sources.qa_format import PROMPT_TEMPLATE
+    from prefgen.sources.stdlib_facts import load_rows, unanswerable_facts
 
-    return [f"{row['prompt']} {row['task']['answers'][0]}" for row in taught_rows(load_rows(), settings.seen_fraction)]
+    rows = load_rows()
+    texts = [f"{row['prompt']} {row['task']['answers'][0]}" for row in taught_rows(rows, settings.seen_fraction)]
+    if settings.refusal_examples:
+        asked = sum(not r["task"].get("answerable", True) for r in rows)  # invented names in the question set
+        practice = unanswerable_facts(settings.refusal_examples, skip=asked)
+        texts += [f"{PROMPT_TEMPLATE.format(question=f['question'])} {settings.refusal_text}" for f in practice]
+    return texts
+
+
+def _key_settings(settings: FactsPolicySettings) -> dict[str, Any]:
+    """The settings in the cache key; without practice refusals, as before they existed (same key)."""
+    fields = asdict(settings)
+    if not settings.refusal_examples:
+        fields.pop("refusal_examples")
+        fields.pop("refusal_text")
+    return fields
 
 
 def facts_policy_dir(settings: FactsPolicySettings | None = None, *, force: bool = False,
@@ -59,7 +79,7 @@ def facts_policy_dir(settings: FactsPolicySettings | None = None, *, force: bool
     """The facts policy's model directory, training it first (about 4 CPU minutes) if not cached."""
     settings = settings or FactsPolicySettings()
     texts = training_texts(settings)
-    key = content_hash({"texts": texts, "settings": asdict(settings), "version": FACTS_POLICY_VERSION})[:16]
+    key = content_hash({"texts": texts, "settings": _key_settings(settings), "version": FACTS_POLICY_VERSION})[:16]
 
     def train(out_dir: Path) -> None:
         corpus = {"name": "stdlib-facts", "fingerprint": content_hash(texts)[:16], "facts": len(texts)}

@@ -120,11 +120,17 @@ def _invented_names(count: int) -> list[str]:
     return [n for n in candidates if n not in known][:count]
 
 
-def unanswerable_facts(count: int) -> list[dict[str, Any]]:
-    """Questions with no answer: invented names, and parameters real functions do not have."""
-    names = _invented_names(count)
+def unanswerable_facts(count: int, skip: int = 0) -> list[dict[str, Any]]:
+    """Questions with no answer: invented names, and parameters real functions do not have.
+
+    ``skip`` leaves out the first invented names: ``unanswerable_facts(k, skip=n)`` shares no
+    question with ``unanswerable_facts(n)`` (the demo policy practises refusing on such).
+    """
+    names = _invented_names(skip + count)
     facts = []
     for i, name in enumerate(names):
+        if i < skip:
+            continue
         if i % 3 == 0:
             facts.append(_fact("defines", "", [], answerable=False, name=name))
         elif i % 3 == 1:
