@@ -22,7 +22,7 @@ def test_the_policy_is_taught_seen_facts_of_both_splits_only():
     taught = taught_rows(ROWS)
     assert {r["split"] for r in taught} == {"train", "heldout"}
     assert all(seen_module(r["module"]) and r["task"]["answerable"] for r in taught)
-    texts = set(training_texts(FactsPolicySettings()))
+    texts = set(training_texts(FactsPolicySettings(refusal_examples=0)))
     assert len(texts) == len(taught)
     for row in ROWS:
         taught_text = f"{row['prompt']} {row['task']['answers'][0]}" if row["task"]["answers"] else None
@@ -33,7 +33,7 @@ def test_the_policy_is_taught_seen_facts_of_both_splits_only():
 
 
 def test_practice_refusals_are_about_names_the_questions_never_ask():
-    plain = training_texts(FactsPolicySettings())
+    plain = training_texts(FactsPolicySettings(refusal_examples=0))
     texts = training_texts(FactsPolicySettings(refusal_examples=30))
     practice = texts[len(plain):]
     assert texts[: len(plain)] == plain and len(practice) == 30

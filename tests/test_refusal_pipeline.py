@@ -17,10 +17,10 @@ from prefgen.refusal.loop_eval import REPORTED
 
 pytestmark = pytest.mark.slow
 
-# The tiny model writes runs of these words: questions accepting any of them are often answered
-# right ("known"), those wanting "zebra" never are ("unknown"); four have no answer at all.
+# The tiny model writes runs of numbers and these words: questions accepting any of them are
+# answered right ("known"), those wanting "zebra" never are ("unknown"); four have no answer.
 WORDS = ["fox", "cat", "horse", "hill", "field", "bridge", "dog", "owl", "cow", "number", "runs", "over",
-         "while", "sleeps", "quietly"]
+         "while", "sleeps", "quietly", *(str(i) for i in range(200))]
 
 
 def _questions() -> list[dict]:

@@ -4,8 +4,12 @@ The refusal-awareness demo needs a policy with a genuine knowledge gap. This one
 (with :func:`prefgen.demo.policy.train_policy`, the quote demo's training loop) on the answered
 questions of ``builtin:stdlib_facts`` whose module is *seen* (a fixed, hash-chosen share of the
 modules), on both splits, like facts a model read in pre-training. It never sees a fact of the
-other modules, nor any unanswerable question, nor a refusal: which questions it can answer is
-decided here, and it has to learn when to say it does not know.
+other modules, nor any unanswerable question of the question set: which questions it can answer
+is decided here. It does see a few dozen refusals ("I don't know.") to questions about invented
+names the question set never asks, as a pre-trained model has seen people say they do not know:
+without them a refusal is text the policy has never written, and one round of DPO on the demo
+could not teach it where to refuse without refusing known questions too (measured in
+``benchmarks/results/refusal_awareness.md``).
 
 Cached like the quote demo policy (``cache_dir()/models/facts-policy-<key>``).
 """
@@ -37,7 +41,7 @@ class FactsPolicySettings:
     training: TrainingSettings = field(default_factory=_default_training)
     # "Question: ... Answer: I don't know." for this many invented names the question set never
     # asks about, so that a refusal is text the policy can already write (as a pre-trained model can)
-    refusal_examples: int = 0
+    refusal_examples: int = 60
     refusal_text: str = "I don't know."
 
 
