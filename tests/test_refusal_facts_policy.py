@@ -50,6 +50,9 @@ def test_the_policy_knows_seen_facts_on_both_splits_and_not_unseen_ones():
     from prefgen.demo.facts_policy import facts_policy_dir, knowledge_gap
 
     gap = knowledge_gap(facts_policy_dir(), ROWS)
+    # measured (greedy): seen 0.72 / 0.75, unseen 0.11 / 0.08 (train / heldout); without the
+    # practice refusals seen facts were answered better (~0.96), the gap is what the demo needs
     for split in ("train", "heldout"):
-        assert gap[f"seen/{split}"]["accuracy"] >= 0.8, gap
+        assert gap[f"seen/{split}"]["accuracy"] >= 0.65, gap
         assert gap[f"unseen/{split}"]["accuracy"] <= 0.35, gap
+        assert gap[f"seen/{split}"]["accuracy"] - gap[f"unseen/{split}"]["accuracy"] >= 0.45, gap

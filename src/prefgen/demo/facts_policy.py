@@ -9,7 +9,8 @@ is decided here. It does see a few dozen refusals ("I don't know.") to questions
 names the question set never asks, as a pre-trained model has seen people say they do not know:
 without them a refusal is text the policy has never written, and one round of DPO on the demo
 could not teach it where to refuse without refusing known questions too (measured in
-``benchmarks/results/refusal_awareness.md``).
+``benchmarks/results/refusal_awareness.md``). Greedy accuracy measured with them: seen modules
+0.72 (train) / 0.75 (held-out), unseen 0.11 / 0.08; without them seen facts were answered ~0.96.
 
 Cached like the quote demo policy (``cache_dir()/models/facts-policy-<key>``).
 """
