@@ -98,3 +98,21 @@ def test_combined_reward_reports_each_components_metrics_on_its_own_details(monk
     first = HeldoutRound(round=0, policy="p0", prompts={"p0": None, "p1": None}, scored=_scored(["no", "no"], combined))
     metrics = combined.loop_metrics(HeldoutRound(round=1, policy="p1", prompts={"p0": None}, scored=scored, first=first))
     assert metrics == {"shout.shout_rate": 0.5, "shout.shout_gain": 0.5, "shout.prompts": 1}
+
+
+def test_gain_against_policy_0_is_absolute_when_its_score_is_not_positive(tmp_path):
+    """Rewards with negative scores (refusal: -1 for a wrong answer) made a ratio of nonsense."""
+    from prefgen.rounds import gain_text
+
+    config = make_config(tmp_path, str(tmp_path), write_jsonl(tmp_path / "p.jsonl", ["x"]), rounds=1)
+    loop = TrainingLoop(config)
+    loop.reward, loop.runtime = Reward(), None
+    metrics = []
+    for k, mean in enumerate([-0.41, 0.12]):
+        summary = _summary(tmp_path, _scored(["a", "B"], ShoutReward()))
+        summary.split_metrics["heldout"]["mean_score"] = mean
+        metrics.append(loop._measure(k, f"policy-{k}", summary, metrics))
+    assert metrics[1]["relative_gain"] is None and abs(metrics[1]["score_change"] - 0.53) < 1e-9
+    assert gain_text(metrics[1]) == "+0.5300 (absolute)"
+    assert gain_text({"relative_gain": 0.25, "score_change": 0.1}) == "+25.0%"
+    assert "| +0.5300 (absolute) |" in loop._table(metrics)

@@ -109,6 +109,8 @@ def _exit_code(summary) -> int:
 
 
 def _print_summary(summary) -> None:
+    from prefgen.rounds import gain_text
+
     table = Table(title=f"{summary.status} ({summary.version})", caption=f"{summary.run_dir / 'latest'}")
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -125,7 +127,7 @@ def _print_summary(summary) -> None:
     table.add_row("seconds", f"{summary.seconds:.1f}")
     Console().print(table)
     for entry in getattr(summary, "metrics", []):
-        gain = f", {entry['relative_gain']:+.1%} vs policy 0" if "relative_gain" in entry else ""
+        gain = f", {gain_text(entry)} vs policy 0" if gain_text(entry) else ""
         Console().print(
             f"policy {entry['round']}: held-out mean score {entry['heldout_mean_score']:.4f}{gain}, "
             f"mean length {entry['heldout_mean_tokens']:.1f} tokens"

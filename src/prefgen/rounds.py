@@ -175,7 +175,8 @@ class TrainingLoop:
             base = earlier[0]["_per_prompt"]
             shared = [pid for pid in per_prompt if pid in base]
             entry["improved_share"] = sum(per_prompt[p] > base[p] for p in shared) / max(1, len(shared))
-            entry["relative_gain"] = entry["heldout_mean_score"] / max(1e-12, earlier[0]["heldout_mean_score"]) - 1
+            entry["score_change"] = entry["heldout_mean_score"] - earlier[0]["heldout_mean_score"]
+            entry["relative_gain"] = relative_change(entry["heldout_mean_score"], earlier[0]["heldout_mean_score"])
             entry["length_change"] = entry["heldout_mean_tokens"] / max(1e-12, earlier[0]["heldout_mean_tokens"]) - 1
         # the reward's own metrics of policy k (most rewards report none); policy 0's round is
         # kept so labels decided once (what policy 0 knows) apply to every later policy
@@ -212,7 +213,7 @@ class TrainingLoop:
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for m in metrics:
-            gain = f"{m['relative_gain']:+.1%}" if "relative_gain" in m else "—"
+            gain = gain_text(m) or "—"
             improved = f"{m['improved_share']:.0%}" if "improved_share" in m else "—"
             change = f"{m['length_change']:+.1%}" if "length_change" in m else "—"
             lines.append(
@@ -220,6 +221,21 @@ class TrainingLoop:
                 f"{m['heldout_mean_tokens']:.1f} | {change} | {m['train_mean_score'] or 0:.4f} | {m['pairs']} |"
             )
         return "\n".join(lines)
+
+
+def relative_change(value: float, base: float) -> float | None:
+    """value / base - 1, or None where a ratio means nothing (a base at or below zero, as rewards
+    with negative scores give)."""
+    return value / base - 1 if base > 0 else None
+
+
+def gain_text(entry: dict[str, Any]) -> str:
+    """Policy k against policy 0: relative when the base is positive, else the absolute change."""
+    if entry.get("relative_gain") is not None:
+        return f"{entry['relative_gain']:+.1%}"
+    if "score_change" in entry:
+        return f"{entry['score_change']:+.4f} (absolute)"
+    return ""
 
 
 def plot_metrics(metrics: list[dict[str, Any]], path: Path) -> None:
