@@ -106,6 +106,7 @@ pairing_strategies = Registry(
         "all_pairs": "prefgen.pairing:AllPairs",
         "quote_tuning": "prefgen.pairing:QuoteTuning",
         "refusal": "prefgen.refusal.pairing:RefusalPairing",
+        "tree": "prefgen.tooluse.tree_pairing:TreePairing",
     },
     base="prefgen.pairing:PairingStrategy",
 )
@@ -129,6 +130,7 @@ generation_strategies = Registry(
     {
         "sampling": "prefgen.generation.sampling:SamplingStrategy",
         "replay": "prefgen.generation.replay:ReplayStrategy",
+        "tree_search": "prefgen.generation.tree_search:TreeSearchStrategy",
     },
     base="prefgen.generation.strategy:GenerationStrategy",
 )

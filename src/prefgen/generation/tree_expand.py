@@ -4,12 +4,15 @@
 engine actor) and serves the callables :func:`prefgen.tooluse.tree.search` needs: ``expand``
 turns every tree's requests into continuations with per-token texts and log-probabilities in a
 single ``LLM.generate`` call, and ``answer_logprobs`` scores ground-truth answers from prompt
-log-probabilities for deficiency selection. Like ``vllm_engine``, this module is one of the
+log-probabilities for deficiency selection. :class:`ExpandJob` and :class:`AnswerLogprobsJob`
+carry such requests through an engine pool (Ray actors or the in-process engine): the engine runs
+a batch that has a ``run_on_engine`` method with itself instead of sampling it. Like ``vllm_engine``, this module is one of the
 places that talk to vLLM; ``vllm`` is imported only inside methods.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from prefgen.hashing import content_hash
@@ -109,3 +112,26 @@ class TreeExpander:
             texts.append(decoded[len(stable) :])
             stable = decoded
         return texts
+
+
+@dataclass(frozen=True)
+class ExpandJob:
+    """Expansion requests sent through an engine pool like a shard; run by the engine holding the model."""
+
+    requests: list[ExpandRequest]
+    seed: int = 0
+
+    def run_on_engine(self, generator: Any) -> list[list[Continuation]]:
+        """Called inside the engine (see ``VLLMGenerator.generate``) with the loaded engine."""
+        return TreeExpander(generator.llm, generator.max_model_len, self.seed).expand(self.requests)
+
+
+@dataclass(frozen=True)
+class AnswerLogprobsJob:
+    """(prompt, answer) pairs whose answer-token log-probabilities an engine computes."""
+
+    items: list[tuple[Any, str]]
+
+    def run_on_engine(self, generator: Any) -> list[list[float]]:
+        """Called inside the engine (see ``VLLMGenerator.generate``) with the loaded engine."""
+        return TreeExpander(generator.llm, generator.max_model_len).answer_logprobs(self.items)

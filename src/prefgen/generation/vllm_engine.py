@@ -59,8 +59,11 @@ class VLLMGenerator:
         """Lets a caller wait for the engine to finish loading."""
         return True
 
-    def generate(self, requests: list[GenerationRequest]) -> list[dict[str, Any]]:
+    def generate(self, requests: list[GenerationRequest] | Any) -> Any:
         """Sample every request; return one dict per request with ``completions`` or ``error``."""
+        run_on_engine = getattr(requests, "run_on_engine", None)
+        if run_on_engine is not None:  # a strategy's own engine work (tree expansions, log-probabilities)
+            return run_on_engine(self)
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 

@@ -4,20 +4,30 @@ The prompt's task holds ``tools`` (function docs) and ``ground_truth`` (BFCL pos
 list; empty when the right answer makes no call). A valid answer scores 1; an invalid one scores
 the weighted share of its components (function name, parameter keys, values). Keep the weights'
 sum below 1 so that any valid answer outranks every invalid one. The error type is in details.
+
+In a training loop (:meth:`ToolCallReward.loop_metrics`) each policy's held-out samples give
+``accuracy`` (share of samples the checker accepts; unscorable ones count as invalid),
+``accuracy.<bucket>`` per difficulty bucket (the task's ``difficulty``: ``easy``, ``medium``,
+``hard``, ``no_call`` for ``builtin:stdlib_tools``; else its ``category``, as BFCL rows have),
+and per error type ``errors.<type>`` (samples) and ``error_share.<type>`` (share of samples).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from prefgen.records import Candidate, Prompt
+from prefgen.records import Candidate, Prompt, Scored
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
 from prefgen.tooluse.calls import parse_calls
 from prefgen.tooluse.checker import check_calls
 from prefgen.tooluse.task import task_problem as tool_task_problem
+
+if TYPE_CHECKING:
+    from prefgen.method_metrics import HeldoutRound
 
 
 class ToolCallParams(RewardParams):
@@ -72,3 +82,40 @@ class ToolCallReward(Reward):
             "components": {"name": result.name, "keys": result.keys, "values": result.values},
         }
         return RewardResult(1.0 if result.valid else partial, details)
+
+    def loop_metrics(self, heldout: HeldoutRound) -> dict[str, float | int | None]:
+        """Held-out call accuracy, overall and per difficulty bucket, and error-type counts and shares."""
+        samples = [s for s in heldout.scored if s.prompt_id in heldout.prompts]
+        valid, total, errors = Counter(), Counter(), Counter()
+        for sample in samples:
+            bucket = _bucket(heldout.prompts[sample.prompt_id].task)
+            ok = _valid(sample)
+            total[bucket] += 1
+            valid[bucket] += ok
+            if not ok:
+                errors[_error(sample)] += 1
+        if heldout.first is not None:  # error types policy 0 made show as 0 when a later policy stops making them
+            errors.update({_error(s): 0 for s in heldout.first.scored if not _valid(s)})
+        metrics: dict[str, float | int | None] = {
+            "samples": len(samples),
+            "accuracy": sum(valid.values()) / len(samples) if samples else None,
+        }
+        metrics.update({f"accuracy.{b}": valid[b] / total[b] for b in sorted(total) if b is not None})
+        for error, count in sorted(errors.items()):
+            metrics[f"errors.{error}"] = count
+            metrics[f"error_share.{error}"] = count / len(samples)
+        return metrics
+
+
+def _valid(sample: Scored) -> bool:
+    return sample.score is not None and bool(sample.details.get("valid"))
+
+
+def _error(sample: Scored) -> str:
+    return sample.details.get("error") or ("unscorable" if sample.score is None else "invalid")
+
+
+def _bucket(task: dict[str, Any]) -> str | None:
+    """A request's difficulty bucket: its ``difficulty`` (stdlib_tools) or ``category`` (BFCL)."""
+    bucket = task.get("difficulty") or task.get("category")
+    return str(bucket) if bucket else None

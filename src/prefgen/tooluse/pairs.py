@@ -12,7 +12,7 @@ token to both and a pair cut mid-call would teach the policy to stop mid-call.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prefgen.tooluse.tree import Node, TreeSettings
 
@@ -32,6 +32,8 @@ class StepPair:
     chosen_reward: float
     rejected_reward: float
     depth: int
+    chosen_leaf: Node | None = field(default=None, compare=False, repr=False)  # the nodes whose answers the
+    rejected_leaf: Node | None = field(default=None, compare=False, repr=False)  # two sides complete
 
 
 def word_overlap(a: str, b: str) -> float:
@@ -90,6 +92,8 @@ def _pair_at(index: int, node: Node, settings: TreeSettings) -> StepPair | None:
         chosen_leaf.reward,
         rejected_leaf.reward,
         node.depth,
+        chosen_leaf,
+        rejected_leaf,
     )
 
 

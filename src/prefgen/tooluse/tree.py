@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefgen.tooluse.steps import DEFAULT_MARKS, split_steps
 
 
-class TreeSettings(BaseModel):
-    """Search settings; defaults are those of iTool's released code."""
+class SearchSettings(BaseModel):
+    """How the trees grow; defaults are those of iTool's released code."""
 
     model_config = ConfigDict(extra="forbid")
     expansions: int = Field(3, ge=1, description="Continuations sampled when a node is expanded.")
@@ -38,6 +38,17 @@ class TreeSettings(BaseModel):
         2, ge=1, description="A leaf is completed with at most simulation_steps x max_step_tokens tokens."
     )
     completion_temperature: float = Field(0.0, ge=0, description="Temperature completing leaves (0: greedy).")
+
+    def token_budget(self) -> int:
+        """The most tokens one prompt's search can generate: per iteration, the expansions plus
+        one completion of at most ``simulation_steps`` steps for each new child."""
+        per_iteration = self.expansions * self.max_step_tokens * (1 + self.simulation_steps)
+        return self.iterations * per_iteration
+
+
+class TreeSettings(SearchSettings):
+    """Search settings and the pair filters of :mod:`prefgen.tooluse.pairs` (iTool's defaults)."""
+
     pair_min_gap: float = Field(0.1, ge=0, description="Least mean-value gap between chosen and rejected.")
     pair_max_overlap: float = Field(0.95, ge=0, le=1, description="Most word overlap of the two steps.")
     pair_min_chosen: float = Field(-0.3, description="Least mean value of the chosen child.")
@@ -65,6 +76,7 @@ class ExpandRequest:
     n: int
     max_tokens: int
     temperature: float
+    owner: int = 0  # index of the prompt whose tree asked (for per-prompt token accounting)
 
 
 ExpandFn = Callable[[list[ExpandRequest]], list[list[Continuation]]]
@@ -86,6 +98,9 @@ class Node:
     value_sum: float = 0.0
     answer: str | None = None  # the whole answer this node was completed to
     reward: float | None = None
+    step_tokens: int = 0  # tokens of ``step``
+    answer_tokens: int = 0  # generated tokens of ``answer`` (the steps above it, its own, the completion)
+    answer_finished: bool = False  # the answer ended by itself, not cut by the token budget
 
     @property
     def text(self) -> str:
@@ -130,7 +145,7 @@ class SearchResult:
 
 
 def search(
-    prompts: Sequence[str], expand_fn: ExpandFn, reward_fn: RewardFn, settings: TreeSettings
+    prompts: Sequence[str], expand_fn: ExpandFn, reward_fn: RewardFn, settings: SearchSettings
 ) -> SearchResult:
     """Grow one tree per prompt for ``settings.iterations`` lockstep iterations.
 
@@ -154,7 +169,7 @@ def search(
     return result
 
 
-def _expandable(leaf: Node, settings: TreeSettings) -> bool:
+def _expandable(leaf: Node, settings: SearchSettings) -> bool:
     return not leaf.terminal and leaf.depth < settings.max_depth
 
 
@@ -164,7 +179,7 @@ def _expand(prompts, leaves, indices, expand_fn, settings, result) -> list[tuple
         return []
     requests = [
         ExpandRequest(
-            prompts[i], leaf.text, settings.expansions, settings.max_step_tokens, settings.temperature
+            prompts[i], leaf.text, settings.expansions, settings.max_step_tokens, settings.temperature, i
         )
         for i, leaf in zip(indices, leaves)
     ]
@@ -179,14 +194,25 @@ def _expand(prompts, leaves, indices, expand_fn, settings, result) -> list[tuple
     return new_nodes
 
 
-def _child_from(parent: Node, sample: Continuation, settings: TreeSettings) -> Node | None:
+def _child_from(parent: Node, sample: Continuation, settings: SearchSettings) -> Node | None:
     steps = split_steps(sample.token_texts, sample.logprobs, settings.fragments_per_step, DEFAULT_MARKS)
     if not steps:
         # An empty continuation that ended is a finished answer; one cut at zero tokens is nothing.
         return Node(parent.text, "", 1.0, parent.depth + 1, True, parent) if sample.finished else None
     first = steps[0]
     terminal = sample.finished and len(steps) == 1
-    return Node(parent.text, first.text, first.prior, parent.depth + 1, terminal, parent)
+    node = Node(parent.text, first.text, first.prior, parent.depth + 1, terminal, parent)
+    node.step_tokens = first.end - first.start
+    return node
+
+
+def _path_tokens(node: Node) -> int:
+    """Tokens of the steps from the root down to ``node``."""
+    total = 0
+    while node is not None:
+        total += node.step_tokens
+        node = node.parent
+    return total
 
 
 def _complete(prompts, new_nodes, expand_fn, settings, result) -> None:
@@ -194,15 +220,18 @@ def _complete(prompts, new_nodes, expand_fn, settings, result) -> None:
     todo = [(i, node) for i, node in new_nodes if not node.terminal]
     for _, node in new_nodes:
         if node.terminal:
-            node.answer = node.text
+            node.answer, node.answer_tokens, node.answer_finished = node.text, _path_tokens(node), True
     if not todo:
         return
     budget = settings.simulation_steps * settings.max_step_tokens
     requests = [
-        ExpandRequest(prompts[i], node.text, 1, budget, settings.completion_temperature) for i, node in todo
+        ExpandRequest(prompts[i], node.text, 1, budget, settings.completion_temperature, i) for i, node in todo
     ]
     for (_, node), samples in zip(todo, _call(expand_fn, requests, result)):
-        node.answer = node.text + (samples[0].text if samples else "")
+        completion = samples[0] if samples else Continuation([], [], False)
+        node.answer = node.text + completion.text
+        node.answer_tokens = _path_tokens(node) + len(completion.token_texts)
+        node.answer_finished = completion.finished
 
 
 def _score(new_nodes, reward_fn, result) -> None:
