@@ -33,7 +33,7 @@ TARGET_GAIN = 0.10
 # What makes an arm: overrides of pipelines/tool_use.yaml (its header documents the flat switch).
 ARMS: dict[str, list[str]] = {
     "tree": [],
-    "flat": ["generate.strategy=sampling", "pairing.strategy=best_worst"],
+    "flat": ["generate.flat=true"],
 }
 
 
@@ -42,7 +42,8 @@ def run_loop(work_dir: Path, arm: str, seed: int, extra: list[str]) -> dict[str,
     out = work_dir / f"{arm}-s{seed}"
     command = [
         sys.executable, "-m", "prefgen.cli", "run", PIPELINE, "rounds=1", "model.path=demo:tools",
-        f"generate.seed={seed}", f"dpo.seed={seed}", f"output.dir={out}", *ARMS[arm], *extra, "--quiet",
+        f"generate.seed={seed}", f"generate.sampling.seed={seed}", f"dpo.seed={seed}", f"output.dir={out}",
+        *ARMS[arm], *extra, "--quiet",
     ]
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -171,11 +172,15 @@ def main() -> None:
             run["out"] = run["out"].name  # results must not carry this machine's paths
             runs[f"{arm}-s{seed}"] = run
             print(f"{arm}-s{seed}", json.dumps(run, default=str), flush=True)
-    name = "tool_use_loop" + (f"-{args.tag}" if args.tag else "")
+            write_results("tool_use_loop" + (f"-{args.tag}" if args.tag else ""), command, runs)
+
+
+def write_results(name: str, command: str, runs: dict[str, dict[str, Any]]) -> None:
+    """The figures so far (written after every run, so a long session keeps what it measured)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps({"command": command, "runs": runs}, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown(command, runs))
-    print(f"wrote {RESULTS / name}.md and .json")
+    print(f"wrote {RESULTS / name}.md and .json", flush=True)
 
 
 if __name__ == "__main__":

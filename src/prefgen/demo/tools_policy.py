@@ -45,7 +45,7 @@ SPLIT_SALT = "stdlib_tools:split"  # the salt builtin:stdlib_tools hashes reques
 
 def _default_training() -> TrainingSettings:
     # ``steps`` is the whole budget, cut short on purpose: see the module docstring.
-    return TrainingSettings(steps=300, batch_size=16, seq_len=256, learning_rate=2e-3, warmup_steps=20,
+    return TrainingSettings(steps=700, batch_size=16, seq_len=256, learning_rate=3e-3, warmup_steps=30,
                             vocab_size=1024)
 
 
