@@ -101,7 +101,7 @@ def stage_plan(settings: ToolsPolicySettings) -> list[int]:
 
 def tools_policy_dir(settings: ToolsPolicySettings | None = None, *, force: bool = False,
                      log: Callable[[str], None] | None = None, quiet: bool = False) -> Path:
-    """The tool policy's model directory, training it first (about 2 CPU minutes) if not cached."""
+    """The tool policy's model directory, training it first (about 4 minutes on 2 cores) if not cached."""
     settings = settings or ToolsPolicySettings()
     examples = taught_examples(settings)
     key = content_hash({"examples": [asdict(e) for e in examples], "settings": asdict(settings),
