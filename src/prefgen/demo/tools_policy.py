@@ -55,7 +55,7 @@ class ToolsPolicySettings:
 
     training: TrainingSettings = field(default_factory=_default_training)
     stage_shares: tuple[float, ...] = (0.25, 0.35, 0.40)  # of ``training.steps``, per curriculum stage
-    data_draws: int = 40  # source seeds 0..data_draws-1 whose train-split requests are taught
+    data_draws: int = 6  # source seeds 0..data_draws-1 whose train-split requests are taught
     max_heldout_fraction: float = 0.2  # requests held out at any fraction up to this are never taught
 
 
