@@ -110,6 +110,8 @@ def deciding_component(pair: PreferencePair) -> str | None:
     gaps = {}
     for name, part in chosen.items():
         other = rejected.get(name) or {}
+        if not isinstance(part, dict) or not isinstance(other, dict):
+            continue  # another reward's own "components" detail (tool_call: name/keys/values credit)
         if part.get("score") is None or other.get("score") is None:
             continue
         gaps[name] = part.get("weight", 1.0) * (part["score"] - other["score"])

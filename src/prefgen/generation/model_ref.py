@@ -32,7 +32,7 @@ class ModelRef:
 
 def check_model_path(path: str) -> list[str]:
     """Cheap pre-flight check of ``model.path``; returns problems."""
-    if path in ("demo", "demo:facts") or Path(path).is_dir():
+    if path in ("demo", "demo:facts", "demo:tools") or Path(path).is_dir():
         return []
     if _HUB_ID.match(path) and not path.startswith((".", "/")):
         return []  # resolved (cache or hub) in resolve_model, still before any heavy work
@@ -49,6 +49,10 @@ def resolve_model(path: str) -> ModelRef:
         from prefgen.demo.facts_policy import facts_policy_dir
 
         local = facts_policy_dir()
+    elif path == "demo:tools":  # the tool-use demo's policy, trained to partial call accuracy
+        from prefgen.demo.tools_policy import tools_policy_dir
+
+        local = tools_policy_dir()
     elif Path(path).is_dir():
         local = Path(path)
     elif _HUB_ID.match(path):
