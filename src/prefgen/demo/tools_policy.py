@@ -205,7 +205,7 @@ def heldout_rows() -> list[dict[str, Any]]:
     return [row for row in load_rows() if row["split"] == "heldout"]
 
 
-def evaluate_policy(model_dir: Path, rows: list[dict[str, Any]], max_new_tokens: int = 96) -> dict[str, Any]:
+def evaluate_policy(model_dir: Path, rows: list[dict[str, Any]], max_new_tokens: int = 48) -> dict[str, Any]:
     """Greedy call accuracy on ``rows`` by BFCL's checker: overall, per difficulty, and error counts."""
     from prefgen.demo.facts_policy import greedy_answers
     from prefgen.rewards.tool_call import ToolCallReward
