@@ -101,3 +101,14 @@ def test_format_calls_round_trips():
         assert parse_calls(format_calls(calls, fmt), fmt).calls == calls
     assert format_calls([]) == "[]"
     assert parse_calls("[]", "python").calls == [] and parse_calls("[]", "json").calls == []
+
+
+def test_policy_text_that_makes_the_compiler_warn_prints_nothing():
+    """``[f(a=1and 2)]`` makes ``ast.parse`` warn ("invalid decimal literal"); users saw it on stderr."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = parse_calls("[f(a=1and 2)]", "python")
+    assert result.error
+    assert [str(w.message) for w in caught] == []

@@ -20,6 +20,7 @@ import ast
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -91,7 +92,11 @@ def _strip_fence(text: str) -> str:
 
 def _parse_python(text: str) -> list[ToolCall]:
     try:
-        tree = ast.parse(text, mode="eval")
+        # Policy text like ``1st`` makes the compiler warn on stderr; the text is data, not code,
+        # so a warning is noise on the user's console (and becomes an error under -W error).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise CallSyntaxError(f"python: not a call expression ({exc.msg})") from None
     node = tree.body
