@@ -131,13 +131,20 @@ def markdown(command: str, runs: dict[str, dict[str, Any]]) -> str:
                          f"incomplete: {m.get('error', 'no policy 1')} | | | | |")
             continue
         before, after = m["policies"][0], m["policies"][1]
-        by_difficulty = ", ".join(f"{k} {v:.2f}" for k, v in after["accuracy"].items() if k != "all")
+        by_difficulty = ", ".join(f"{k} {v:.2f}" for k, v in difficulty_accuracy(after).items())
         lines.append(
             f"| {arm} | {seed} | {run['exit_code']} | {run['seconds'] / 60:.1f} | {before['pairs']} | "
             f"{before['accuracy']['all']:.3f} | {after['accuracy']['all']:.3f} | {m['gain']:+.3f} | {by_difficulty} |"
         )
     lines += ["", *summary_lines(runs), ""]
     return "\n".join(lines)
+
+
+def difficulty_accuracy(policy: dict[str, Any]) -> dict[str, float]:
+    """Accuracy per difficulty: the reward's own held-out metrics, else the candidates' (default rows only)."""
+    reported = {k.removeprefix("accuracy."): v for k, v in policy.get("method", {}).items()
+                if k.startswith("accuracy.")}
+    return reported or {k: v for k, v in policy["accuracy"].items() if k != "all"}
 
 
 def summary_lines(runs: dict[str, dict[str, Any]]) -> list[str]:

@@ -186,6 +186,24 @@ def test_pairs_with_a_cut_side_are_dropped_unless_allowed(prompts_and_engines):
     assert loose.pairs
 
 
+def test_min_chosen_score_keeps_only_pairs_whose_chosen_is_a_valid_call(prompts_and_engines):
+    prompts, answers, hardness = prompts_and_engines
+    train = [p for p in prompts if p.split == "train"]
+    for p in train[3:6]:  # hard prompts whose scripted policy never writes the right call
+        answers[p.prompt] = answers[p.prompt][1:]
+    for flat in (False, True):
+        candidates, _, _ = run_strategy(prompts, answers, hardness, hardest_fraction=0.5, iterations=4,
+                                        max_step_tokens=6, flat=flat, flat_token_budget=60)
+        samples = [s for s in scored(prompts, candidates) if s.split == "train"]
+        loose = TreePairing().pair(train, samples)
+        strict = TreePairing(TreePairingParams(min_chosen_score=1.0)).pair(train, samples)
+        assert any(p.chosen_score < 1.0 for p in loose.pairs), flat  # the filter has something to drop
+        assert strict.pairs and all(p.chosen_score == 1.0 for p in strict.pairs), flat
+        assert {p.chosen_id for p in strict.pairs} <= {p.chosen_id for p in loose.pairs}
+        lost = {p.prompt_id for p in loose.pairs} - {p.prompt_id for p in strict.pairs}
+        assert strict.unpaired["no chosen answer reached min_chosen_score"] == len(lost), flat
+
+
 def test_flat_baseline_spends_the_token_budget_on_plain_samples(prompts_and_engines):
     prompts, answers, hardness = prompts_and_engines
     candidates, engines, scorer = run_strategy(

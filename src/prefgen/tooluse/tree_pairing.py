@@ -16,6 +16,10 @@ the best child by mean value against the worst, kept when the values differ by a
 
 With ``require_finished`` (the default) a pair whose side was cut by the token budget is dropped:
 DPO appends an end-of-sequence token to each side, and a cut call would teach stopping mid-call.
+With ``min_chosen_score`` a pair is kept only when its chosen whole answer scores at least that
+(1.0 with the ``tool_call`` reward: only valid calls are chosen). Without it a tree whose best
+answer is still wrong gives pairs like "a well-formed call with the wrong value over garbage",
+which teach the format and the wrong value together.
 
 Flat-baseline candidates (``mode: flat``) get best-vs-worst of the prompt's samples with a score
 gap of at least ``value_gap``. Train prompts deficiency selection left out (``mode: unselected``)
@@ -35,6 +39,7 @@ from prefgen.tooluse.tree import Node, TreeSettings
 
 TREE_KEY = "tree"
 UNSELECTED = "not searched: easier than the hardest fraction (deficiency selection)"
+NO_GOOD_CHOSEN = "no chosen answer reached min_chosen_score"
 
 
 class TreePairingParams(BaseModel):
@@ -45,6 +50,9 @@ class TreePairingParams(BaseModel):
     max_step_overlap: float = Field(0.95, ge=0, le=1, description="Most word overlap of the two children's steps.")
     min_chosen_value: float = Field(-0.3, description="Least mean value of the chosen child.")
     require_finished: bool = Field(True, description="Drop pairs with a side cut by the token budget.")
+    min_chosen_score: float | None = Field(
+        None, description="Least reward of the chosen whole answer (1.0 with tool_call: valid calls only); null: any."
+    )
 
 
 def tree_info(sample: Scored) -> dict:
@@ -105,13 +113,21 @@ class TreePairing(PerPromptStrategy):
         whole = [p for p in pairs if not self.params.require_finished or _finished(p)]
         if not whole:
             return "every pair had a side cut by the token budget"
-        return [self._pair(prompt, p, scored_of) for p in whole]
+        floor = self.params.min_chosen_score
+        kept = [p for p in whole if floor is None or p.chosen_leaf.reward >= floor]
+        if not kept:
+            return NO_GOOD_CHOSEN
+        return [self._pair(prompt, p, scored_of) for p in kept]
 
     def _flat_pairs(self, prompt: Prompt, samples: list[Scored]) -> list[PreferencePair] | str:
         usable = [s for s in samples if not self.params.require_finished or s.finish_reason == "stop"]
         outcome = BestWorst(PairingParams(min_margin=self.params.value_gap)).pair_prompt(prompt, usable)
         if isinstance(outcome, str):
             return outcome
+        floor = self.params.min_chosen_score
+        outcome = [pair for pair in outcome if floor is None or pair.chosen_score >= floor]
+        if not outcome:
+            return NO_GOOD_CHOSEN
         for pair in outcome:
             pair.strategy = self.name
             pair.details["mode"] = "flat"
