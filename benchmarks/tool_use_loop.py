@@ -61,32 +61,20 @@ def loop_dir(out: Path) -> Path:
     return found[0]
 
 
-def difficulty_by_prompt_id() -> dict[str, str]:
-    """The difficulty of every ``builtin:stdlib_tools`` request under the id a run gives it."""
-    from prefgen.records import Prompt
-    from prefgen.sources.stdlib_tools import load_rows
-
-    return {Prompt.make_id(row["prompt"], row["task"]): row["task"]["difficulty"] for row in load_rows()}
-
-
-def heldout_accuracy(round_dir: Path, difficulties: dict[str, str]) -> dict[str, Any]:
-    """Share of a round's held-out samples that are valid calls (score 1), overall and per difficulty."""
+def heldout_accuracy(round_dir: Path) -> dict[str, Any]:
+    """Share of a round's held-out samples that are valid calls (score 1); by difficulty: the reward's metrics."""
     from datasets import load_from_disk
 
     rows = [r for r in load_from_disk(str(round_dir / "latest" / "candidates")).to_list() if r["split"] == "heldout"]
-    buckets: dict[str, list[bool]] = {}
-    for row in rows:
-        valid = row["score"] == 1.0  # the tool_call reward gives 1 to valid calls only
-        for bucket in ("all", difficulties.get(row["prompt_id"], "unknown")):
-            buckets.setdefault(bucket, []).append(valid)
+    valid = [row["score"] == 1.0 for row in rows]  # the tool_call reward gives 1 to valid calls only
     return {
         "samples": len(rows),
         "prompts": len({r["prompt_id"] for r in rows}),
-        "accuracy": {name: statistics.fmean(v) for name, v in sorted(buckets.items())},
+        "accuracy": {"all": statistics.fmean(valid) if valid else float("nan")},
     }
 
 
-def measure(run: dict[str, Any], difficulties: dict[str, str]) -> dict[str, Any]:
+def measure(run: dict[str, Any]) -> dict[str, Any]:
     """Before/after held-out accuracy of one finished loop, with its metrics.jsonl entries."""
     try:
         root = loop_dir(run["out"])
@@ -96,7 +84,7 @@ def measure(run: dict[str, Any], difficulties: dict[str, str]) -> dict[str, Any]
     result: dict[str, Any] = {"policies": {}}
     for entry in metrics:
         k = entry["round"]
-        accuracy = heldout_accuracy(root / "rounds" / f"round_{k}", difficulties)
+        accuracy = heldout_accuracy(root / "rounds" / f"round_{k}")
         result["policies"][k] = {
             **accuracy,
             "pairs": entry.get("pairs"),
@@ -118,9 +106,9 @@ def markdown(command: str, runs: dict[str, dict[str, Any]]) -> str:
         "```",
         "",
         (f"Policy 0 = `demo:tools`; policy 1 = after one DPO round on the arm's pairs. Held-out call accuracy = "
-         f"share of held-out samples BFCL's checker accepts. Target: tree arm +{TARGET_GAIN:.0%} on every seed."),
+         f"share of held-out samples BFCL's checker accepts. Target: tree arm +{TARGET_GAIN * 100:.0f} points on every seed."),
         "",
-        "| arm | seed | exit | minutes | pairs | accuracy before | accuracy after | gain | after by difficulty |",
+        "| arm | seed | exit | minutes | pairs | accuracy before | accuracy after | gain | by difficulty, before → after |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, run in runs.items():
@@ -131,7 +119,9 @@ def markdown(command: str, runs: dict[str, dict[str, Any]]) -> str:
                          f"incomplete: {m.get('error', 'no policy 1')} | | | | |")
             continue
         before, after = m["policies"][0], m["policies"][1]
-        by_difficulty = ", ".join(f"{k} {v:.2f}" for k, v in difficulty_accuracy(after).items())
+        was = difficulty_accuracy(before)
+        by_difficulty = ", ".join(f"{k} {was.get(k, float('nan')):.2f} → {v:.2f}"
+                                  for k, v in difficulty_accuracy(after).items())
         lines.append(
             f"| {arm} | {seed} | {run['exit_code']} | {run['seconds'] / 60:.1f} | {before['pairs']} | "
             f"{before['accuracy']['all']:.3f} | {after['accuracy']['all']:.3f} | {m['gain']:+.3f} | {by_difficulty} |"
@@ -141,10 +131,8 @@ def markdown(command: str, runs: dict[str, dict[str, Any]]) -> str:
 
 
 def difficulty_accuracy(policy: dict[str, Any]) -> dict[str, float]:
-    """Accuracy per difficulty: the reward's own held-out metrics, else the candidates' (default rows only)."""
-    reported = {k.removeprefix("accuracy."): v for k, v in policy.get("method", {}).items()
-                if k.startswith("accuracy.")}
-    return reported or {k: v for k, v in policy["accuracy"].items() if k != "all"}
+    """Accuracy per difficulty bucket, as the tool_call reward reports it in the loop's metrics."""
+    return {k.removeprefix("accuracy."): v for k, v in policy.get("method", {}).items() if k.startswith("accuracy.")}
 
 
 def summary_lines(runs: dict[str, dict[str, Any]]) -> list[str]:
@@ -170,12 +158,11 @@ def main() -> None:
     args = parser.parse_args()
     command = "python benchmarks/tool_use_loop.py " + shlex.join(
         [a if not a.startswith("/") else "WORK_DIR" for a in sys.argv[1:]])
-    difficulties = difficulty_by_prompt_id()
     runs: dict[str, dict[str, Any]] = {}
     for seed in args.seeds:
         for arm in args.arms:
             run = run_loop(args.work_dir, arm, seed, args.extra)
-            run["measured"] = measure(run, difficulties)
+            run["measured"] = measure(run)
             run["out"] = run["out"].name  # results must not carry this machine's paths
             runs[f"{arm}-s{seed}"] = run
             print(f"{arm}-s{seed}", json.dumps(run, default=str), flush=True)
