@@ -110,6 +110,22 @@ def test_strategy_over_prompts_with_the_cap():
     assert len(RefusalPairing(max_refusal_share=0.0).pair(prompts, scored).pairs) == 2
 
 
+def test_cap_can_keep_unanswerable_pairs_first():
+    prompts, scored = _many(2, 4)
+    for i in range(2):
+        p = _prompt(f"What does nothing_{i} do?", [], answerable=False)
+        prompts.append(p)
+        scored += _scored(p, [" it sorts", " it sorts"])
+    # r / (2 + r) <= 0.5  ->  r <= 2: two of the six refusal-chosen pairs are kept
+    for seed in range(6):
+        kept = RefusalPairing(max_refusal_share=0.5, seed=seed, cap_keeps_unanswerable=True).pair(prompts, scored)
+        refusals = [p.details["knowledge"] for p in kept.pairs if p.details["pair_type"] != "answer_over_refusal"]
+        assert refusals == ["unanswerable", "unanswerable"]
+    by_hash = {tuple(sorted(p.details["knowledge"] for p in RefusalPairing(max_refusal_share=0.5, seed=seed)
+                            .pair(prompts, scored).pairs)) for seed in range(6)}
+    assert any("unknown" in kinds for kinds in by_hash)  # without the option, unknown pairs may be kept
+
+
 def test_cap_arithmetic():
     prompts, scored = _many(3, 3)
     pairs = RefusalPairing(max_refusal_share=1.0).pair(prompts, scored).pairs

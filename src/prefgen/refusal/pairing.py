@@ -12,7 +12,9 @@ The refusal side is the policy's own refusal when it produced one, else the conf
 its id is then ``synthetic:<hash>`` and ``details["synthetic"]`` names the side (``chosen`` or
 ``rejected``), as for every pairing strategy's synthetic sides. Over all questions, refusal-chosen pairs may make up at most
 ``max_refusal_share`` of the pairs (those beyond it are dropped in an order fixed by a hash of
-``seed`` and the prompt id), so the pairs cannot teach "always refuse".
+``seed`` and the prompt id), so the pairs cannot teach "always refuse". With
+``cap_keeps_unanswerable`` the cap drops unknown-question pairs first: a question with no answer
+at all can only be refused, while a refusal of an unknown fact may be one the policy could learn.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class RefusalPairingParams(BaseModel):
     known_threshold: float = Field(0.5, gt=0, le=1, description="Sampled rule: share correct for 'known'.")
     uncertain_share: float = Field(0.5, ge=0, le=1, description="Entropy rule: share of questions unknown.")
     max_refusal_share: float = Field(0.5, ge=0, le=1, description="Most refusal-chosen pairs / all pairs.")
+    cap_keeps_unanswerable: bool = Field(False, description="The cap drops unknown-question pairs first.")
     refusal_template: str = Field("I don't know.", min_length=1, description="Refusal used when the policy gave none.")
     refusal_score: float = Field(0.0, description="Score recorded for a template refusal.")
     seed: int = 0
@@ -101,15 +104,21 @@ def refusal_chosen(pair: PreferencePair) -> bool:
     return pair.details.get("pair_type") != "answer_over_refusal"
 
 
-def apply_cap(pairs: list[PreferencePair], max_share: float, seed: int) -> tuple[list[PreferencePair], int]:
-    """Drop refusal-chosen pairs beyond ``max_share`` of all pairs; returns (kept, dropped)."""
+def apply_cap(pairs: list[PreferencePair], max_share: float, seed: int,
+              keep_unanswerable: bool = False) -> tuple[list[PreferencePair], int]:
+    """Drop refusal-chosen pairs beyond ``max_share`` of all pairs; returns (kept, dropped).
+
+    Which are dropped: an order fixed by a hash of ``seed`` and the prompt id, after the
+    unanswerable questions' pairs when ``keep_unanswerable``.
+    """
     answers = sum(not refusal_chosen(p) for p in pairs)
     refusals = [p for p in pairs if refusal_chosen(p)]
     # r / (answers + r) <= max_share  <=>  r <= max_share * answers / (1 - max_share)
     allowed = len(refusals) if max_share >= 1 else int(max_share * answers / (1 - max_share) + 1e-9)
     if len(refusals) <= allowed:
         return pairs, 0
-    ranked = sorted(refusals, key=lambda p: content_hash([seed, p.prompt_id]))
+    ranked = sorted(refusals, key=lambda p: (
+        keep_unanswerable and p.details.get("knowledge") != "unanswerable", content_hash([seed, p.prompt_id])))
     dropped = {id(p) for p in ranked[allowed:]}
     return [p for p in pairs if id(p) not in dropped], len(dropped)
 
@@ -137,7 +146,8 @@ class RefusalPairing(PairingStrategy):
                 result.unpaired[outcome] += 1
             else:
                 result.pairs.append(outcome)
-        result.pairs, dropped = apply_cap(result.pairs, self.params.max_refusal_share, self.params.seed)
+        result.pairs, dropped = apply_cap(result.pairs, self.params.max_refusal_share, self.params.seed,
+                                          self.params.cap_keeps_unanswerable)
         if dropped:
             result.unpaired[CAP_REASON] += dropped
         return result
