@@ -41,7 +41,7 @@ def _pipeline(tmp_path: Path, model: Path) -> Path:
     config["model"]["path"] = str(model)
     config["prompts"] = {"source": "builtin:qa", "options": {"path": str(write_jsonl(tmp_path / "qa.jsonl", _questions()))}}
     config["generate"].update(n=4, shard_size=8)
-    # 5 known train questions: at the YAML's cap (0.35) only 2 of the 7 refusal pairs would stay
+    # 5 known train questions: at the YAML's cap (0.45) only 4 of the 7 refusal pairs would stay
     config["pairing"]["max_refusal_share"] = 0.5
     config["dpo"].update(epochs=1, batch_size=4, learning_rate=1e-3, max_length=128)
     config["output"] = {"dir": str(tmp_path / "out")}
