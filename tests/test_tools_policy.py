@@ -11,6 +11,7 @@ from prefgen.demo.tools_policy import (
     Example,
     ToolsPolicySettings,
     _encode,
+    _repeated_run,
     is_held_out,
     stage_plan,
     taught_examples,
@@ -67,13 +68,42 @@ def test_the_loss_covers_the_answer_and_the_end_of_sequence_only():
     assert len(ids) == 12 and ids[start:] == [ord(c) for c in " [f(a=1)]"] + [0]
 
 
+def test_the_copy_friendly_tokenizer_writes_a_value_the_same_in_the_request_and_the_call():
+    from prefgen.demo.tiny_model import train_tokenizer
+
+    texts = [e.prompt + e.answer for e in EXAMPLES[:200]]
+    request, call = "Copy the file data/river.py into tmp/.", " [shutil.copy(src='data/river.py', dst='tmp/')]"
+    friendly = train_tokenizer(texts, 1024, copy_friendly=True)
+    value = friendly.tokenize("data/river.py")
+    for text in (request, call):
+        tokens = friendly.tokenize(text)
+        assert any(tokens[i : i + len(value)] == value for i in range(len(tokens))), tokens
+        assert friendly.decode(friendly.encode(text)) == text  # nothing lost: spaces come back
+    assert friendly.tokenize("x=1876") == ["x", "=", "1", "8", "7", "6"]
+    # the GPT-2-style default glues the space to the value, so the two differ
+    plain = train_tokenizer(texts, 1024)
+    assert plain.tokenize(" data")[0] != plain.tokenize("data")[0]
+
+
+def test_the_copy_warm_up_shows_a_random_run_twice_and_scores_the_second_showing():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(20):
+        ids, start = _repeated_run(rng, vocab_size=50)
+        half = len(ids) // 2
+        assert ids[:half] == ids[half:] and start == half + 1  # the first repeated token cannot be known
+        assert all(4 <= i < 50 for i in ids)  # no special token
+
+
 def test_demo_tools_is_a_model_path():
     assert check_model_path("demo:tools") == []
 
 
 @pytest.mark.slow
 def test_the_policy_calls_well_formed_but_is_right_only_partly():
-    """Greedy accuracy by BFCL's checker (measured at commit: held-out 0.25 = 5 of 20, train split 0.60).
+    """Greedy accuracy by BFCL's checker (measured at commit: held-out 0.45 = 9 of 20, every easy
+    one; 4 parse errors; train split 0.62).
 
     Held-out above 0.15: more than the one no-call request and two others, so the policy copies
     values into calls of the right shape; below 0.65: room for a round to gain ten points. The
@@ -88,7 +118,8 @@ def test_the_policy_calls_well_formed_but_is_right_only_partly():
     model_dir = tools_policy_dir()
     heldout = evaluate_policy(model_dir, heldout_rows())
     assert 0.15 < heldout["accuracy"] < 0.65, heldout
-    assert heldout["errors"].get("parse_error", 0) <= 4, heldout  # calls are mostly well-formed
+    assert heldout["errors"].get("parse_error", 0) <= 6, heldout  # calls are mostly well-formed
+    assert heldout["by_difficulty"]["easy"] >= 0.6, heldout  # it copies values it never saw
     train = evaluate_policy(model_dir, [r for r in load_rows() if r["split"] == "train"])
     assert 0.35 < train["accuracy"] < 0.85, train
     assert train["by_difficulty"]["hard"] < train["by_difficulty"]["easy"], train  # easy to hard shows

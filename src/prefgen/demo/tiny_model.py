@@ -20,13 +20,20 @@ CHAT_TEMPLATE = (
 SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>"]
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
-    """A byte-level BPE tokenizer trained on ``texts``, wrapped for ``transformers``."""
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024, *, copy_friendly: bool = False):
+    """A byte-level BPE tokenizer trained on ``texts``, wrapped for ``transformers``.
+
+    ``copy_friendly`` splits spaces, punctuation and every digit into tokens of their own, so a
+    value is the same tokens wherever it appears: ``184`` in "the square root of 184" and in
+    ``x=184`` (GPT-2-style splitting makes them ``Ġ18 4`` and ``18 4``, and a tiny model must then
+    learn a token-to-token map for every value instead of copying).
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     core = Tokenizer(models.BPE(unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.pre_tokenizer = _copy_friendly_pre_tokenizer() if copy_friendly else pre_tokenizers.ByteLevel(
+        add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -45,6 +52,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     return tokenizer
 
 
+def _copy_friendly_pre_tokenizer():
+    from tokenizers import pre_tokenizers
+
+    return pre_tokenizers.Sequence([
+        pre_tokenizers.Split(" ", behavior="isolated"),
+        pre_tokenizers.Punctuation(behavior="isolated"),
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+
+
 def build_tiny_llama(
     out_dir: str | Path,
     texts: Iterable[str],
@@ -56,6 +74,7 @@ def build_tiny_llama(
     intermediate_size: int = 256,
     max_position_embeddings: int = 512,
     seed: int = 0,
+    copy_friendly_tokenizer: bool = False,
 ) -> Path:
     """Save a randomly initialised Llama and its tokenizer to ``out_dir`` and return the path.
 
@@ -67,7 +86,7 @@ def build_tiny_llama(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
+    tokenizer = train_tokenizer(texts, vocab_size=vocab_size, copy_friendly=copy_friendly_tokenizer)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,

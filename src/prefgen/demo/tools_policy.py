@@ -1,9 +1,15 @@
 """The demo tool policy: a tiny Llama that calls the standard-library tools, but not always right.
 
-The tool-use demo needs a policy with real deficiencies for the tree search to find. This one is
-a tiny Llama (the quote demo's architecture and tokenizer recipe, :mod:`prefgen.demo.tiny_model`)
-taught by supervised fine-tuning on the answers of ``builtin:stdlib_tools`` requests, with the
-loss on the answer tokens only (``Calls: [f(a=1)]</s>``), easy to hard as iTool's warm-up:
+The tool-use demo needs a policy with real deficiencies for the tree search to find, and ones a
+round of preference pairs can fix. This one is a tiny Llama (the quote demo's architecture,
+:mod:`prefgen.demo.tiny_model`) whose tokenizer splits spaces, punctuation and digits apart, so a
+value is the same tokens in the request and in the call. Copying is learnt first, on its own:
+a warm-up on runs of random tokens shown twice, the loss on the second showing. Without it
+(and with GPT-2-style tokens, where ``Ġ18 4`` in the request is ``18 4`` in the call) the policy
+wrote values it had memorised instead of the request's, a mistake no round of pairs on train
+requests fixes for held-out ones. Then supervised fine-tuning on the answers of
+``builtin:stdlib_tools`` requests, with the loss on the answer tokens only
+(``Calls: [f(a=1)]</s>``), easy to hard as iTool's warm-up:
 
 1. ``easy`` requests (values to copy, one tool shown),
 2. then ``medium`` ones and requests that need no call (one complication: a value to convert,
@@ -11,7 +17,7 @@ loss on the answer tokens only (``Calls: [f(a=1)]</s>``), easy to hard as iTool'
 3. then everything, ``hard`` included (two complications, two calls).
 
 Earlier stages' requests stay in the mix, so the policy does not forget them. Training stops
-after a fixed, short budget: the policy writes well-formed calls most of the time but still
+after a fixed, short budget: the policy copies most values but still breaks the call's syntax,
 converts values wrongly, picks a distractor, drops an optional value or a second call. Its
 greedy held-out accuracy is recorded in the model's metadata (and checked by its test).
 
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from prefgen.demo.policy import METADATA_FILE, TrainingSettings, cached_model_dir
+from prefgen.demo.tiny_model import SPECIAL_TOKENS
 from prefgen.hashing import content_hash
 from prefgen.sources.stdlib_docs import unit_hash
 
@@ -45,7 +52,7 @@ SPLIT_SALT = "stdlib_tools:split"  # the salt builtin:stdlib_tools hashes reques
 
 def _default_training() -> TrainingSettings:
     # ``steps`` is the whole budget, cut short on purpose: see the module docstring.
-    return TrainingSettings(steps=700, batch_size=16, seq_len=256, learning_rate=3e-3, warmup_steps=30,
+    return TrainingSettings(steps=1000, batch_size=16, seq_len=320, learning_rate=1e-3, warmup_steps=30,
                             vocab_size=1024)
 
 
@@ -57,6 +64,8 @@ class ToolsPolicySettings:
     stage_shares: tuple[float, ...] = (0.25, 0.35, 0.40)  # of ``training.steps``, per curriculum stage
     data_draws: int = 6  # source seeds 0..data_draws-1 whose train-split requests are taught
     max_heldout_fraction: float = 0.2  # requests held out at any fraction up to this are never taught
+    copy_friendly_tokenizer: bool = True  # a value is the same tokens in the request and in the call
+    copy_warmup_steps: int = 2000  # steps on random token runs shown twice, before the curriculum
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,7 @@ def stage_plan(settings: ToolsPolicySettings) -> list[int]:
 
 def tools_policy_dir(settings: ToolsPolicySettings | None = None, *, force: bool = False,
                      log: Callable[[str], None] | None = None, quiet: bool = False) -> Path:
-    """The tool policy's model directory, training it first (about 4 minutes on 2 cores) if not cached."""
+    """The tool policy's model directory, training it first (about 8 minutes on 2 cores) if not cached."""
     settings = settings or ToolsPolicySettings()
     examples = taught_examples(settings)
     key = content_hash({"examples": [asdict(e) for e in examples], "settings": asdict(settings),
@@ -120,7 +129,7 @@ def _train(out_dir: Path, settings: ToolsPolicySettings, examples: list[Example]
     build_tiny_llama(out_dir, [e.prompt + e.answer for e in examples], vocab_size=t.vocab_size,
                      hidden_size=t.hidden_size, num_layers=t.num_layers, num_heads=t.num_heads,
                      intermediate_size=t.intermediate_size, max_position_embeddings=t.max_position_embeddings,
-                     seed=t.seed)
+                     seed=t.seed, copy_friendly_tokenizer=settings.copy_friendly_tokenizer)
     losses = _fine_tune(out_dir, settings, examples, quiet)
     heldout = evaluate_policy(out_dir, heldout_rows())
     metadata = {
@@ -152,11 +161,16 @@ def _fine_tune(out_dir: Path, settings: ToolsPolicySettings, examples: list[Exam
     torch.manual_seed(t.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=t.learning_rate, weight_decay=t.weight_decay,
                                   betas=(0.9, 0.95))
-    schedule = get_cosine_schedule_with_warmup(optimizer, t.warmup_steps, t.steps)
+    schedule = get_cosine_schedule_with_warmup(optimizer, t.warmup_steps, t.steps + settings.copy_warmup_steps)
     rng, losses = random.Random(t.seed), []
     model.train()
     tracker = StageTracker(quiet=quiet)
     with tracker.live():
+        bar = tracker.stage("tools policy copy warm-up", settings.copy_warmup_steps)
+        for _ in range(settings.copy_warmup_steps):
+            batch = [_repeated_run(rng, len(tokenizer)) for _ in range(t.batch_size)]
+            losses.append(_step(model, optimizer, schedule, batch, tokenizer.pad_token_id))
+            bar.advance()
         for stage, steps in enumerate(stage_plan(settings)):
             taught = {d for level in CURRICULUM[: stage + 1] for d in level}
             pool = [ids for ids, e in zip(encoded, examples) if e.difficulty in taught]
@@ -168,6 +182,12 @@ def _fine_tune(out_dir: Path, settings: ToolsPolicySettings, examples: list[Exam
     model.eval()
     model.save_pretrained(out_dir)
     return losses
+
+
+def _repeated_run(rng: random.Random, vocab_size: int) -> tuple[list[int], int]:
+    """Random ordinary tokens shown twice; the loss is on the second showing (copying only)."""
+    run = [rng.randrange(len(SPECIAL_TOKENS), vocab_size) for _ in range(rng.randint(4, 24))]
+    return run + run, len(run) + 1
 
 
 def _encode(example: Example, tokenizer, max_len: int) -> tuple[list[int], int]:
