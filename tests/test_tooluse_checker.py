@@ -184,6 +184,17 @@ def test_tool_call_reward_scores_and_explains():
     assert scores == [1.0, 0.0]
 
 
+def test_broken_call_text_is_not_a_right_answer_to_a_request_that_needs_no_call():
+    no_call = {"tools": TOOLS, "ground_truth": []}
+    answers = ["I cannot do that with these tools.", "[]", " [round(number==.[round )]", "{'name': ", "x = f(1"]
+    strict = build_reward("tool_call", {})
+    results = [strict.score_text(text, no_call) for text in answers]
+    assert [r.score for r in results] == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert {r.details["error"] for r in results[2:]} == {"irrelevance:broken_call"}
+    bfcl = build_reward("tool_call", {"prose_only_no_call": False})  # BFCL: undecodable = no call
+    assert [bfcl.score_text(text, no_call).score for text in answers] == [1.0] * 5
+
+
 def test_tool_call_reward_params_and_task_checks():
     with pytest.raises(ValueError, match="below 1"):
         build_reward("tool_call", {"name_weight": 0.5, "keys_weight": 0.5})

@@ -204,6 +204,22 @@ def test_pairs_best_vs_worst_by_mean_with_whole_answers():
     assert (below.prefix, below.chosen, below.rejected, below.depth) == ("[f(a=", "1)]", "2)]", 1)
 
 
+def test_siblings_that_sampled_the_same_step_give_their_pair_once():
+    root = hand_tree()
+    twin = root.children[0]  # a second "[f(a=" node with the same two children
+    copy = Node(twin.prefix, twin.step, 0.5, 1, parent=root, visits=twin.visits, value_sum=twin.value_sum)
+    copy.answer, copy.reward = twin.answer, twin.reward
+    for child in twin.children:
+        grandchild = Node(copy.text, child.step, 0.5, 2, parent=copy, visits=child.visits, value_sum=child.value_sum)
+        grandchild.answer, grandchild.reward = child.answer, child.reward
+        copy.children.append(grandchild)
+    root.children.insert(1, copy)
+    pairs = extract_pairs([root], TreeSettings())
+    assert [(p.prefix, p.chosen, p.rejected) for p in pairs] == [
+        ("", "[f(a=1)]", "[g(a=1)]"), ("[f(a=", "1)]", "2)]")]
+    assert len(extract_pairs([hand_tree(), hand_tree()], TreeSettings())) == 4  # other trees keep theirs
+
+
 def test_pair_filters_gap_overlap_and_chosen_value():
     assert len(extract_pairs([hand_tree()], TreeSettings(pair_min_gap=0.5))) == 1  # A1 vs A2 gap 0.4 dropped
     assert [p.prefix for p in extract_pairs([hand_tree()], TreeSettings(pair_min_chosen=0.95))] == ["[f(a="]

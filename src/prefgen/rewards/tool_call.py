@@ -4,6 +4,9 @@ The prompt's task holds ``tools`` (function docs) and ``ground_truth`` (BFCL pos
 list; empty when the right answer makes no call). A valid answer scores 1; an invalid one scores
 the weighted share of its components (function name, parameter keys, values). Keep the weights'
 sum below 1 so that any valid answer outranks every invalid one. The error type is in details.
+When no call is wanted, prose or ``[]`` is right; unlike BFCL (which counts any answer it cannot
+decode as "no call"), broken call text is not (``prose_only_no_call``), so that a pair never
+prefers ``[round(number==.`` as the answer to "Summarise the rules of chess".
 
 In a training loop (:meth:`ToolCallReward.loop_metrics`) each policy's held-out samples give
 ``accuracy`` (share of samples the checker accepts; unscorable ones count as invalid),
@@ -14,6 +17,7 @@ and per error type ``errors.<type>`` (samples) and ``error_share.<type>`` (share
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +41,11 @@ class ToolCallParams(RewardParams):
     name_weight: float = Field(0.2, ge=0, description="Credit for the right function name(s).")
     keys_weight: float = Field(0.3, ge=0, description="Credit for the right parameter names.")
     values_weight: float = Field(0.3, ge=0, description="Credit for acceptable parameter values.")
+    prose_only_no_call: bool = Field(
+        True,
+        description="A request that needs no call is answered by prose or '[]'; call text that does not parse "
+        "is wrong. False: BFCL's rule, any answer that does not parse counts as no call.",
+    )
 
     @model_validator(mode="after")
     def _weights_below_one(self) -> ToolCallParams:
@@ -67,11 +76,7 @@ class ToolCallReward(Reward):
         parsed = parse_calls(text, self.params.format)
         truth = task["ground_truth"]
         if not parsed.ok:
-            valid = not truth  # prose is the right answer when no call is wanted
-            error = None if valid else "parse_error"
-            return RewardResult(
-                1.0 if valid else 0.0, {"valid": valid, "error": error, "parse_error": parsed.error}
-            )
+            return self._unparsed(text, truth, parsed.error)
         result = check_calls(parsed.calls, truth, task["tools"])
         p = self.params
         partial = p.name_weight * result.name + p.keys_weight * result.keys + p.values_weight * result.values
@@ -82,6 +87,18 @@ class ToolCallReward(Reward):
             "components": {"name": result.name, "keys": result.keys, "values": result.values},
         }
         return RewardResult(1.0 if result.valid else partial, details)
+
+    def _unparsed(self, text: str, truth: list, parse_error: str | None) -> RewardResult:
+        """Text that is not a call list: right only when no call is wanted (and, by default, it is prose)."""
+        if truth:
+            error = "parse_error"
+        elif self.params.prose_only_no_call and looks_like_a_call(text):
+            # BFCL would count it as "no call"; as a chosen answer it would teach broken call text
+            error = "irrelevance:broken_call"
+        else:
+            error = None
+        return RewardResult(1.0 if error is None else 0.0,
+                            {"valid": error is None, "error": error, "parse_error": parse_error})
 
     def loop_metrics(self, heldout: HeldoutRound) -> dict[str, float | int | None]:
         """Held-out call accuracy, overall and per difficulty bucket, and error-type counts and shares."""
@@ -105,6 +122,15 @@ class ToolCallReward(Reward):
             metrics[f"errors.{error}"] = count
             metrics[f"error_share.{error}"] = count / len(samples)
         return metrics
+
+
+_CALL_SYNTAX = re.compile(r"[A-Za-z_][\w.]*\(")
+
+
+def looks_like_a_call(text: str) -> bool:
+    """Whether ``text`` starts a call list or a JSON call, or writes ``name(`` anywhere."""
+    stripped = text.strip()
+    return stripped.startswith(("[", "{")) or _CALL_SYNTAX.search(stripped) is not None
 
 
 def _valid(sample: Scored) -> bool:

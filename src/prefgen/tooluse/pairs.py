@@ -45,12 +45,17 @@ def word_overlap(a: str, b: str) -> float:
 
 
 def extract_pairs(roots: list[Node], settings: TreeSettings) -> list[StepPair]:
-    """Every pair that passes the filters, tree by tree, parents before children."""
-    pairs = []
+    """Every pair that passes the filters, tree by tree, parents before children.
+
+    A pair whose texts (prefix, chosen, rejected) another node of the same tree already gave is
+    left out: sibling nodes that sampled the same step often end in the same two answers.
+    """
+    pairs, seen = [], set()
     for index, root in enumerate(roots):
         for node in _walk(root):
             pair = _pair_at(index, node, settings)
-            if pair is not None:
+            if pair is not None and (index, pair.prefix, pair.chosen, pair.rejected) not in seen:
+                seen.add((index, pair.prefix, pair.chosen, pair.rejected))
                 pairs.append(pair)
     return pairs
 
