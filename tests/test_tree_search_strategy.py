@@ -173,6 +173,26 @@ def test_tree_pairs_share_the_prefix_and_complete_both_sides(prompts_and_engines
         assert pair.strategy == "tree" and pair.details["mode"] == "tree"
 
 
+def test_whole_answer_pair_adds_the_trees_best_against_its_worst(prompts_and_engines):
+    prompts, answers, hardness = prompts_and_engines
+    candidates, _, _ = run_strategy(prompts, answers, hardness, hardest_fraction=0.5, iterations=4, max_step_tokens=6)
+    samples = [s for s in scored(prompts, candidates) if s.split == "train"]
+    train = [p for p in prompts if p.split == "train"]
+    steps = TreePairing().pair(train, samples)
+    mixed = TreePairing(TreePairingParams(whole_answer_pair=True)).pair(train, samples)
+    added = [p for p in mixed.pairs if p.details["mode"] == "whole"]
+    assert added and len(mixed.pairs) == len(steps.pairs) + len(added)
+    by_id, texts = {p.id: p for p in prompts}, {s.id: s for s in samples}
+    for pair in added:  # from the answer's start: the prompt is the request itself
+        tree = [s for s in samples if s.prompt_id == pair.prompt_id]
+        assert pair.prompt == by_id[pair.prompt_id].prompt
+        assert pair.chosen == texts[pair.chosen_id].text and pair.rejected == texts[pair.rejected_id].text
+        assert pair.chosen_score == max(s.score for s in tree) and pair.rejected_score == min(s.score for s in tree)
+        root_pairs = {(p.chosen_id, p.rejected_id) for p in steps.pairs
+                      if p.prompt_id == pair.prompt_id and p.details["prefix"] == ""}
+        assert (pair.chosen_id, pair.rejected_id) not in root_pairs  # a root step pair is not given twice
+
+
 def test_pairs_with_a_cut_side_are_dropped_unless_allowed(prompts_and_engines):
     prompts, answers, hardness = prompts_and_engines
     candidates, _, _ = run_strategy(prompts, answers, hardness, hardest_fraction=0.5, iterations=4, max_step_tokens=6)

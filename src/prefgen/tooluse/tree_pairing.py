@@ -21,6 +21,11 @@ With ``min_chosen_score`` a pair is kept only when its chosen whole answer score
 answer is still wrong gives pairs like "a well-formed call with the wrong value over garbage",
 which teach the format and the wrong value together.
 
+With ``whole_answer_pair`` each tree also gives one pair from the answer's start: its best whole
+answer against its worst (``mode: whole``; the same filters, and skipped when a step pair at the
+root is already that pair). Step pairs alone never train the first tokens of an answer below the
+root, where a small policy's broken call syntax often starts.
+
 Flat-baseline candidates (``mode: flat``) get best-vs-worst of the prompt's samples with a score
 gap of at least ``value_gap``. Train prompts deficiency selection left out (``mode: unselected``)
 get no pair and are counted under their own reason in the card.
@@ -52,6 +57,9 @@ class TreePairingParams(BaseModel):
     require_finished: bool = Field(True, description="Drop pairs with a side cut by the token budget.")
     min_chosen_score: float | None = Field(
         None, description="Least reward of the chosen whole answer (1.0 with tool_call: valid calls only); null: any."
+    )
+    whole_answer_pair: bool = Field(
+        False, description="Also pair the tree's best whole answer against its worst, both from the answer's start."
     )
 
 
@@ -108,18 +116,28 @@ class TreePairing(PerPromptStrategy):
             pair_min_chosen=self.params.min_chosen_value,
         )
         pairs = extract_pairs([root], filters)
+        whole = [p for p in pairs if not self.params.require_finished or _finished(p)]
+        floor = self.params.min_chosen_score
+        kept = [self._pair(prompt, p, scored_of) for p in whole if floor is None or p.chosen_leaf.reward >= floor]
+        if self.params.whole_answer_pair:
+            kept += self._whole_answer_pair(prompt, list(scored_of.values()), kept)
+        if kept:
+            return kept
         if not pairs:
             return "no node's children differ by value_gap"
-        whole = [p for p in pairs if not self.params.require_finished or _finished(p)]
-        if not whole:
-            return "every pair had a side cut by the token budget"
-        floor = self.params.min_chosen_score
-        kept = [p for p in whole if floor is None or p.chosen_leaf.reward >= floor]
-        if not kept:
-            return NO_GOOD_CHOSEN
-        return [self._pair(prompt, p, scored_of) for p in kept]
+        return NO_GOOD_CHOSEN if whole else "every pair had a side cut by the token budget"
 
-    def _flat_pairs(self, prompt: Prompt, samples: list[Scored]) -> list[PreferencePair] | str:
+    def _whole_answer_pair(
+        self, prompt: Prompt, answers: list[Scored], step_pairs: list[PreferencePair]
+    ) -> list[PreferencePair]:
+        """The best whole answer of the tree against its worst, unless a step pair at the root is the same."""
+        outcome = self._flat_pairs(prompt, answers, mode="whole")
+        if isinstance(outcome, str):
+            return []
+        taken = {(p.chosen_id, p.rejected_id) for p in step_pairs if p.details.get("prefix") == ""}
+        return [pair for pair in outcome if (pair.chosen_id, pair.rejected_id) not in taken]
+
+    def _flat_pairs(self, prompt: Prompt, samples: list[Scored], mode: str = "flat") -> list[PreferencePair] | str:
         usable = [s for s in samples if not self.params.require_finished or s.finish_reason == "stop"]
         outcome = BestWorst(PairingParams(min_margin=self.params.value_gap)).pair_prompt(prompt, usable)
         if isinstance(outcome, str):
@@ -130,7 +148,7 @@ class TreePairing(PerPromptStrategy):
             return NO_GOOD_CHOSEN
         for pair in outcome:
             pair.strategy = self.name
-            pair.details["mode"] = "flat"
+            pair.details["mode"] = mode
         return outcome
 
     def _pair(self, prompt: Prompt, pair: StepPair, scored_of: dict[Node, Scored]) -> PreferencePair:
