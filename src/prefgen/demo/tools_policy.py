@@ -166,7 +166,8 @@ def _fine_tune(out_dir: Path, settings: ToolsPolicySettings, examples: list[Exam
     model.train()
     tracker = StageTracker(quiet=quiet)
     with tracker.live():
-        bar = tracker.stage("tools policy copy warm-up", settings.copy_warmup_steps)
+        if settings.copy_warmup_steps:  # no empty bar when the warm-up is off
+            bar = tracker.stage("tools policy copy warm-up", settings.copy_warmup_steps)
         for _ in range(settings.copy_warmup_steps):
             batch = [_repeated_run(rng, len(tokenizer)) for _ in range(t.batch_size)]
             losses.append(_step(model, optimizer, schedule, batch, tokenizer.pad_token_id))

@@ -54,8 +54,9 @@ def extract_pairs(roots: list[Node], settings: TreeSettings) -> list[StepPair]:
     for index, root in enumerate(roots):
         for node in _walk(root):
             pair = _pair_at(index, node, settings)
-            if pair is not None and (index, pair.prefix, pair.chosen, pair.rejected) not in seen:
-                seen.add((index, pair.prefix, pair.chosen, pair.rejected))
+            key = pair and (index, pair.prefix, pair.chosen, pair.rejected)
+            if key and key not in seen:
+                seen.add(key)
                 pairs.append(pair)
     return pairs
 
