@@ -29,7 +29,7 @@ def tool_config(tmp_path: Path, model: Path) -> dict:
             "sampling": {"n": 2, "max_tokens": 12},
         },
         "reward": [{"name": "tool_call", "weight": 1.0}, {"name": "length", "target_chars": 30, "weight": 0.5}],
-        "pairing": {"strategy": "tree", "value_gap": 0.01, "require_finished": False},
+        "pairing": {"strategy": "tree", "value_gap": 0.01, "require_finished": False, "whole_answer_pair": True},
         "rounds": 1,
         "dpo": {"learning_rate": 1e-3, "epochs": 1, "batch_size": 4, "max_length": 512},
         "output": {"dir": str(tmp_path / "out")},
@@ -86,6 +86,7 @@ def test_tool_use_loop_with_tree_search(tmp_path, tiny_model, ray_runtime):
     assert pairs and all(p["strategy"] == "tree" for p in pairs)
     for pair in pairs:
         details = json.loads(pair["details"])
+        assert details["mode"] in ("tree", "whole")  # step pairs, and whole answers from the start
         prefix = details["prefix"]
         chosen, rejected = candidates[pair["chosen_id"]], candidates[pair["rejected_id"]]
         assert pair["prompt"].endswith("Calls:" + prefix)  # the shared prefix continues the prompt

@@ -185,7 +185,7 @@ def test_whole_answer_pair_adds_the_trees_best_against_its_worst(prompts_and_eng
     by_id, texts = {p.id: p for p in prompts}, {s.id: s for s in samples}
     for pair in added:  # from the answer's start: the prompt is the request itself
         tree = [s for s in samples if s.prompt_id == pair.prompt_id]
-        assert pair.prompt == by_id[pair.prompt_id].prompt
+        assert pair.prompt == by_id[pair.prompt_id].prompt and pair.details["prefix"] == ""
         assert pair.chosen == texts[pair.chosen_id].text and pair.rejected == texts[pair.rejected_id].text
         assert pair.chosen_score == max(s.score for s in tree) and pair.rejected_score == min(s.score for s in tree)
         root_pairs = {(p.chosen_id, p.rejected_id) for p in steps.pairs

@@ -149,6 +149,8 @@ class TreePairing(PerPromptStrategy):
         for pair in outcome:
             pair.strategy = self.name
             pair.details["mode"] = mode
+            if mode == "whole":
+                pair.details["prefix"] = ""  # like a step pair at the root: nothing shared is cut off
         return outcome
 
     def _pair(self, prompt: Prompt, pair: StepPair, scored_of: dict[Node, Scored]) -> PreferencePair:
