@@ -148,9 +148,7 @@ class TreePairing(PerPromptStrategy):
             return NO_GOOD_CHOSEN
         for pair in outcome:
             pair.strategy = self.name
-            pair.details["mode"] = mode
-            if mode == "whole":
-                pair.details["prefix"] = ""  # like a step pair at the root: nothing shared is cut off
+            pair.details.update(mode=mode, prefix="")  # whole answers: nothing shared is cut off
         return outcome
 
     def _pair(self, prompt: Prompt, pair: StepPair, scored_of: dict[Node, Scored]) -> PreferencePair:
