@@ -113,7 +113,7 @@ def run_layout(nodes: int, args, work_file: Path) -> dict:
 def run_benchmark(args) -> dict:
     import tempfile
 
-    from prefgen.corpus.demo import demo_index_dir
+    from prefgen.methods.quote.demo_index import demo_index_dir
 
     demo_index_dir()  # built (and cached) once here, not by the first worker
     with tempfile.TemporaryDirectory(prefix="cluster-scaling-") as work:

@@ -1,4 +1,4 @@
-"""How the demo policy's QUIP scores spread: the figures behind ``prefgen.demo.policy``'s budget.
+"""How the demo policy's QUIP scores spread: the figures behind ``prefgen.demo.training``'s budget.
 
 Quote-Tuning needs a policy whose samples are neither all invented (every score 0) nor all
 recited (every score 1), and whose samples for one prompt differ enough in score, at a similar
@@ -149,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
 
-    from prefgen.demo.policy import METADATA_FILE, TrainingSettings, demo_policy_dir
-    from prefgen.demo.stdlib_corpus import iter_docstrings, python_build
-    from prefgen.sources.stdlib_docs import load_rows
+    from prefgen.demo.training import METADATA_FILE, TrainingSettings, demo_policy_dir
+    from prefgen.methods.quote.stdlib_docs import load_rows
+    from prefgen.stdlib.corpus import iter_docstrings, python_build
 
     settings = TrainingSettings()
     types = {f.name: f.type for f in fields(TrainingSettings)}

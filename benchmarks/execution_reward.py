@@ -35,10 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from prefgen.methods.execution.humaneval import problem_to_row, read_problems
+from prefgen.methods.execution.reward import ExecutionReward
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards.execution import ExecutionReward
 from prefgen.sandbox import isolation
-from prefgen.sources.humaneval import problem_to_row, read_problems
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BROKEN_PREFIX = "    return None  # broken on purpose\n"

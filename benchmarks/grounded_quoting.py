@@ -30,9 +30,9 @@ from typing import Any
 
 from datasets import load_from_disk
 
+from prefgen.methods.quote.stdlib_docs import load_rows
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
-from prefgen.sources.stdlib_docs import load_rows
+from prefgen.registry import rewards as reward_registry
 
 RESULTS = Path(__file__).parent / "results"
 ROUNDS = (0, 1)
@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
     args = parser.parse_args()
     rewards = [
-        build_reward("quote", {"index": "demo", "relevant_field": field, "count": "all"})
+        reward_registry.build("quote", {"index": "demo", "relevant_field": field, "count": "all"})
         for field in ("relevant_docs", "object")
     ]
     prompts = prompts_by_id()

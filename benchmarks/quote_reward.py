@@ -53,7 +53,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 # --- corpus ----------------------------------------------------------------------------------------------
 def stdlib_docstrings() -> list[dict]:
-    from prefgen.demo.stdlib_corpus import iter_docstrings
+    from prefgen.stdlib.corpus import iter_docstrings
 
     return [{"id": doc["id"], "text": doc["text"]} for doc in iter_docstrings()]
 

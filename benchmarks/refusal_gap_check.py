@@ -50,9 +50,9 @@ def sample(model_dir: Path, prompts: list[Prompt], seed: int, n: int = N_SAMPLES
 
 
 def score(prompts: list[Prompt], candidates: list[Candidate]) -> list[Scored]:
-    from prefgen.rewards import build_reward
+    from prefgen.registry import rewards
 
-    reward = build_reward("refusal", {})
+    reward = rewards.build("refusal", {})
     by_id = {p.id: p for p in prompts}
     results = reward.score_safely([(by_id[c.prompt_id], c) for c in candidates])
     return [Scored(**c.model_dump(), reward="refusal", score=r.score, reason=r.reason, details=r.details)
@@ -61,11 +61,11 @@ def score(prompts: list[Prompt], candidates: list[Candidate]) -> list[Scored]:
 
 def greedy_ap(model_dir: Path, prompts: list[Prompt]) -> float | None:
     """R-Tuning's AP: correctness of each greedy answer against its confidence."""
-    from prefgen.demo.facts_policy import greedy_answers
-    from prefgen.refusal.classify import QATask, classify
-    from prefgen.refusal.confidence import answer_confidences, load_scorer
-    from prefgen.refusal.detector import RefusalDetector
-    from prefgen.refusal.metrics import average_precision
+    from prefgen.methods.refusal.classify import QATask, classify
+    from prefgen.methods.refusal.confidence import answer_confidences, load_scorer
+    from prefgen.methods.refusal.demo_policy import greedy_answers
+    from prefgen.methods.refusal.detector import RefusalDetector
+    from prefgen.methods.refusal.metrics import average_precision
 
     answers = greedy_answers(model_dir, [p.prompt for p in prompts])
     judged = [classify(a, QATask.from_task(p.task), RefusalDetector()) for p, a in zip(prompts, answers)]
@@ -77,11 +77,11 @@ def greedy_ap(model_dir: Path, prompts: list[Prompt]) -> float | None:
 def run_seed(seed: int, out: Path, limit: int | None = None, dpo: dict | None = None) -> dict:
     from datasets import Dataset
 
-    from prefgen.demo.facts_policy import facts_policy_dir
-    from prefgen.refusal.knowledge import label_prompts
-    from prefgen.refusal.metrics import heldout_report
-    from prefgen.refusal.pairing import RefusalPairing
-    from prefgen.sources.stdlib_facts import load_rows
+    from prefgen.methods.refusal.demo_policy import facts_policy_dir
+    from prefgen.methods.refusal.knowledge import label_prompts
+    from prefgen.methods.refusal.metrics import heldout_report
+    from prefgen.methods.refusal.pairing import RefusalPairing
+    from prefgen.methods.refusal.stdlib_facts import load_rows
     from prefgen.train.dpo import train_dpo
     from prefgen.train.settings import DPOSettings
 

@@ -4,7 +4,7 @@ The same tool-calling prompts (``builtin:stdlib_tools``) are searched with the s
 reference code's: 3 expansions, temperature 1.5, <= 50 tokens per step, depth 3, 5 iterations)
 on the same in-process vLLM engine, a tiny random Llama built in a temporary directory:
 
-- **batched**: :func:`prefgen.tooluse.tree.search` over all prompts at once; each iteration makes
+- **batched**: :func:`prefgen.methods.tool_use.tree.search` over all prompts at once; each iteration makes
   one engine call for every tree's expansions and one for the completions.
 - **per request**: each prompt's tree searched alone, and every request (one expansion of one
   node, or one completion) sent to the engine as its own ``generate`` call, as iTool's code does.
@@ -33,10 +33,10 @@ MAX_MODEL_LEN = 1024
 
 def build_engine(workdir: Path):
     from prefgen.demo.tiny_model import build_tiny_llama
-    from prefgen.generation.tree_expand import TreeExpander
     from prefgen.generation.vllm_engine import VLLMGenerator
-    from prefgen.sources.stdlib_tools import load_rows
-    from prefgen.tooluse.task import reference_answer
+    from prefgen.methods.tool_use.stdlib_tools import load_rows
+    from prefgen.methods.tool_use.task import reference_answer
+    from prefgen.generation.engine_jobs import TreeExpander
 
     texts = [row["prompt"] + " " + reference_answer(row["task"]["ground_truth"]) for row in load_rows()]
     model = build_tiny_llama(workdir / "model", texts, vocab_size=512, max_position_embeddings=MAX_MODEL_LEN)
@@ -46,10 +46,10 @@ def build_engine(workdir: Path):
 
 def run_side(side: str, expander, rows, settings) -> dict:
     """Search every prompt on one side; return wall seconds, engine calls and the scored answers."""
-    from prefgen.rewards import build_reward
-    from prefgen.tooluse.tree import search
+    from prefgen.methods.tool_use.tree import search
+    from prefgen.registry import rewards
 
-    reward = build_reward("tool_call", {"format": "python"})
+    reward = rewards.build("tool_call", {"format": "python"})
     answers: list[tuple[int, str]] = []
 
     def reward_fn(offset):
@@ -79,8 +79,8 @@ def main() -> None:
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
 
-    from prefgen.sources.stdlib_tools import load_rows
-    from prefgen.tooluse.tree import TreeSettings
+    from prefgen.methods.tool_use.stdlib_tools import load_rows
+    from prefgen.methods.tool_use.tree import TreeSettings
 
     settings = TreeSettings()
     rows = load_rows(limit=args.prompts)

@@ -87,8 +87,7 @@ def loop_run(tmp_path_factory, tiny_model, ray_runtime):
 
 def write_jsonl(path: Path, rows: list[Any]) -> Path:
     with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write((row if isinstance(row, str) else json.dumps(row)) + "\n")
+        handle.writelines((row if isinstance(row, str) else json.dumps(row)) + "\n" for row in rows)
     return path
 
 

@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 from conftest import pipeline_dict, write_jsonl
 from prefgen.cli import app
-from prefgen.config import ConfigError, load_config
+from prefgen.config import ConfigError
+from prefgen.preflight import load_config
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
+from prefgen.registry import rewards
 
 runner = CliRunner()
 PROMPT = Prompt(id="p", prompt="q")
@@ -23,7 +24,7 @@ def cand(i, text):
 
 
 def scores(reward):
-    return [r.score for r in build_reward(reward["name"], {k: v for k, v in reward.items() if k != "name"}).score_safely(
+    return [r.score for r in rewards.build(reward["name"], {k: v for k, v in reward.items() if k != "name"}).score_safely(
         [(PROMPT, cand(i, t)) for i, t in enumerate(TEXTS)])]
 
 
@@ -38,7 +39,7 @@ def test_weighted_sum_of_components():
 
 
 def test_a_closed_gate_scores_zero_and_skips_the_others():
-    reward = build_reward("combined", {"components": [{"name": "regex", "require": ["return"]}, {"name": "length"}],
+    reward = rewards.build("combined", {"components": [{"name": "regex", "require": ["return"]}, {"name": "length"}],
                                        "gate": {"component": "regex", "min": 1.0}})
     results = reward.score_safely([(PROMPT, cand(i, t)) for i, t in enumerate(TEXTS)])
     assert [r.score == 0.0 for r in results] == [False, True, False, True]
@@ -47,7 +48,7 @@ def test_a_closed_gate_scores_zero_and_skips_the_others():
 
 
 def test_a_component_that_cannot_score_makes_the_score_null_with_its_reason():
-    reward = build_reward("combined", {"components": [{"name": "length"}, {"name": "execution"}]})
+    reward = rewards.build("combined", {"components": [{"name": "length"}, {"name": "execution"}]})
     result = reward.score_safely([(PROMPT, cand(0, "x = 1"))])[0]
     assert result.score is None and result.reason.startswith("execution: ")
     assert result.details["components"]["length"]["score"] is not None

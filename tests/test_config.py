@@ -4,10 +4,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from prefgen.cli import app
-from prefgen.config import ConfigError, load_config
-
 from conftest import ROOT
+from prefgen.cli import app
+from prefgen.config import ConfigError
+from prefgen.preflight import load_config
 
 runner = CliRunner()
 

@@ -30,7 +30,7 @@ from prefgen.corpus.index import CorpusIndex, InvalidIndexError, MissingIndexErr
 from prefgen.corpus.normalise import normalise
 from prefgen.corpus.reader import CorpusFormatError
 
-WORDS = "the of and to a in is that for it as was with be by on not this are or from at which an".split()
+WORDS = ["the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "this", "are", "or", "from", "at", "which", "an"]
 
 
 def random_docs(count: int, seed: int = 0, words: int = 60) -> list[dict]:

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from prefgen.demo import stdlib_corpus
-from prefgen.demo.stdlib_corpus import corpus_fingerprint, iter_docstrings
-from prefgen.sources import stdlib_docs
-from prefgen.sources.stdlib_docs import load_rows, split_of
+from prefgen.stdlib import corpus as stdlib_corpus
+from prefgen.methods.quote.stdlib_docs import load_rows, split_of
+from prefgen.methods.quote import stdlib_docs
+from prefgen.stdlib.corpus import corpus_fingerprint, iter_docstrings
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_corpus_is_the_same_on_every_run(corpus):
     stdlib_corpus._harvest.cache_clear()
     assert list(iter_docstrings()) == corpus
     # A fresh interpreter with another hash seed gives the same fingerprint.
-    code = "from prefgen.demo.stdlib_corpus import corpus_fingerprint; print(corpus_fingerprint())"
+    code = "from prefgen.stdlib.corpus import corpus_fingerprint; print(corpus_fingerprint())"
     child = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env(PYTHONHASHSEED="123")
     )
@@ -138,7 +138,7 @@ def test_question_options_widen_or_narrow_the_set():
 def test_builtin_source_is_registered():
     from prefgen.registry import prompt_sources
 
-    assert prompt_sources.entries["stdlib_docs"] == "prefgen.sources.builtin:StdlibDocsSource"
+    assert prompt_sources.entries["stdlib_docs"] == "prefgen.methods.quote.sources:StdlibDocsSource"
     assert stdlib_docs.load_rows is load_rows
 
 
@@ -149,7 +149,7 @@ TINY = dict(steps=2, batch_size=2, seq_len=32, vocab_size=300, hidden_size=64, n
 
 
 def test_training_texts_never_answer_heldout_questions():
-    from prefgen.demo.policy import TrainingSettings, training_texts
+    from prefgen.methods.quote.demo_policy import TrainingSettings, training_texts
 
     texts = training_texts(TrainingSettings())
     rows = load_rows()
@@ -163,7 +163,7 @@ def test_training_texts_never_answer_heldout_questions():
 
 
 def test_default_settings_keep_vllm_compatible_shapes():
-    from prefgen.demo.policy import TrainingSettings
+    from prefgen.demo.training import TrainingSettings
 
     settings = TrainingSettings()
     assert settings.hidden_size // settings.num_heads == 64
@@ -173,7 +173,7 @@ def test_default_settings_keep_vllm_compatible_shapes():
 def test_policy_trains_once_and_loads(tmp_path, monkeypatch):
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from prefgen.demo import policy
+    from prefgen.methods.quote import demo_policy as policy
 
     monkeypatch.setenv("PREFGEN_CACHE_DIR", str(tmp_path))
     settings = policy.TrainingSettings(**TINY)
@@ -203,7 +203,7 @@ def test_policy_trains_once_and_loads(tmp_path, monkeypatch):
 
 
 def test_interrupted_training_leaves_no_model(tmp_path, monkeypatch):
-    from prefgen.demo import policy
+    from prefgen.methods.quote import demo_policy as policy
 
     monkeypatch.setenv("PREFGEN_CACHE_DIR", str(tmp_path))
 
@@ -219,7 +219,7 @@ def test_interrupted_training_leaves_no_model(tmp_path, monkeypatch):
 
 
 def test_prepare_demo_forces_retraining(tmp_path, monkeypatch):
-    from prefgen.demo import policy
+    from prefgen.methods.quote import demo_policy as policy
 
     monkeypatch.setenv("PREFGEN_CACHE_DIR", str(tmp_path))
     calls = []

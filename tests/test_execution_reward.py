@@ -6,17 +6,17 @@ import json
 
 import pytest
 
-from prefgen.records import Candidate, Prompt, Scored
-from prefgen.rewards import build_reward
-from prefgen.rewards.execution import (
+from prefgen.methods.execution.humaneval import load_rows, validate_problem
+from prefgen.methods.execution.mbpp import load_rows as load_mbpp_rows
+from prefgen.methods.execution.reward import (
     LETI_STOP,
     ExecutionReward,
     build_layout,
     extract_code,
     validate_task,
 )
-from prefgen.sources.humaneval import load_rows, validate_problem
-from prefgen.sources.mbpp_format import load_rows as load_mbpp_rows
+from prefgen.records import Candidate, Prompt, Scored
+from prefgen.registry import rewards
 
 ADD_TASK = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4"], "format": "full"}
 HE = load_rows(limit=3)
@@ -216,10 +216,10 @@ def test_reward_survives_pickling():
 
 
 def test_params_are_validated_through_the_registry():
-    reward = build_reward("execution", {"timeout_s": 3, "workers": 2})
+    reward = rewards.build("execution", {"timeout_s": 3, "workers": 2})
     assert isinstance(reward, ExecutionReward) and reward.params.timeout_s == 3
     with pytest.raises(ValueError):
-        build_reward("execution", {"timeout": 3})
+        rewards.build("execution", {"timeout": 3})
 
 
 # --- LeTI records -------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_a_reward_without_method_metrics_leaves_card_and_directory_as_before(tmp
 def test_combined_reward_reports_each_components_metrics_on_its_own_details(monkeypatch):
     from prefgen.registry import rewards
 
-    monkeypatch.setitem(rewards.entries, "shout", f"{__name__}:ShoutReward")
+    monkeypatch.setitem(rewards.core, "shout", f"{__name__}:ShoutReward")
     combined = CombinedReward(components=[{"name": "shout"}, {"name": "length", "target_chars": 3, "weight": 0.5}])
     scored = _scored(["YES", "no", "NO", "maybe"], combined)
     assert "shouted" not in scored[0].details  # the component's details sit under components

@@ -75,11 +75,11 @@ def test_e_the_loop_shows_a_dpo_bar_with_an_eta(tmp_path, monkeypatch):
 
     from rich.console import Console
 
-    import prefgen.train.dpo as dpo
     from prefgen.executors.local_runtime import LocalRuntime
     from prefgen.pipeline import RunSummary
     from prefgen.progress import StageTracker
     from prefgen.rounds import TrainingLoop
+    from prefgen.train import dpo
 
     class Trained:
         def to_json(self):

@@ -7,7 +7,7 @@ import pytest
 from conftest import pipeline_dict, write_jsonl
 from prefgen.config import PipelineConfig
 from prefgen.executors.node_check import check_paths_on_nodes, missing_here, worker_paths
-from prefgen.rewards import build_reward
+from prefgen.registry import rewards
 
 
 def _config(tmp_path, model, reward: dict, **sections) -> PipelineConfig:
@@ -22,7 +22,7 @@ def test_worker_paths_are_the_model_and_the_rewards_absolute_paths(tmp_path):
         path.mkdir()
     write_jsonl(tmp_path / "p.jsonl", [{"prompt": "q"}])
     config = _config(tmp_path, model, {"name": "quote", "index": [str(index_a), str(index_b)]})
-    reward = build_reward(config.reward.name, config.reward.params)
+    reward = rewards.build(config.reward.name, config.reward.params)
 
     paths = worker_paths(config, reward)
 
@@ -35,7 +35,7 @@ def test_execution_reward_needs_its_sandbox_interpreter(tmp_path):
 
     source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": "q"}])
     config = _config(tmp_path, "demo", {"name": "execution"}, generate={"backend": "replay", "replay_path": str(source)})
-    reward = build_reward(config.reward.name, config.reward.params)
+    reward = rewards.build(config.reward.name, config.reward.params)
     assert worker_paths(config, reward) == {"reward.python": default_python()}
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from prefgen.cli import app
 from conftest import write_jsonl
+from prefgen.cli import app
 
 QUESTIONS = [f"What does function number {i} do?" for i in range(12)]
 

@@ -5,10 +5,9 @@ import json
 import pytest
 from datasets import load_from_disk
 
+from conftest import make_config, write_jsonl
 from prefgen.pipeline import PipelineRun
 from prefgen.records import PreferencePair, Scored, json_schemas
-
-from conftest import make_config, write_jsonl
 
 pytestmark = pytest.mark.slow
 

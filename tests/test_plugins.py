@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from conftest import pipeline_dict, write_jsonl
 from prefgen.cli import app
-from prefgen.config import ConfigError, load_config
+from prefgen.config import ConfigError
+from prefgen.preflight import load_config
 from prefgen.registry import (
     UnknownPluginError,
     generation_strategies,

@@ -15,15 +15,11 @@ from prefgen.corpus.index import CorpusIndex
 from prefgen.corpus.normalise import normalise
 from prefgen.corpus.quip import QuipScorer
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
+from prefgen.registry import rewards
 
 # Lower-case words, some multi-byte (2, 3 and 4 bytes in UTF-8). The corpus has no digits and no
 # upper-case letters, so FILLER below can never be part of a found window.
-WORDS = (
-    "the of and to a in is that for it as was with be by on not this are or from at which an "
-    "suffix array index corpus quote window search match byte text document "
-    "café naïve déjà vu 日本語 文字 emoji 🙂 ünïcödé"
-).split()
+WORDS = ["the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "this", "are", "or", "from", "at", "which", "an", "suffix", "array", "index", "corpus", "quote", "window", "search", "match", "byte", "text", "document", "café", "naïve", "déjà", "vu", "日本語", "文字", "emoji", "🙂", "ünïcödé"]
 FILLER = "QX7 ZJ9 K#4 %W2 "
 SEPARATOR = "\udfff"  # joins documents for the brute force; never in a normalised corpus
 
@@ -228,7 +224,7 @@ def items(*texts):
 
 
 def test_reward_scores_with_details(index_dir):
-    reward = build_reward("quote", {"index": str(index_dir)})
+    reward = rewards.build("quote", {"index": str(index_dir)})
     assert reward.check() == []
     quote = NORMALISED[-1][:120].strip()
     results = reward.score_safely(items("As documented: " + quote, "tiny", "bad \ud800\x00 input " + quote))
@@ -244,52 +240,52 @@ def test_reward_scores_with_details(index_dir):
 
 
 def test_reward_check_names_the_config_key(index_dir, tmp_path):
-    missing = build_reward("quote", {"index": str(tmp_path / "nowhere")})
+    missing = rewards.build("quote", {"index": str(tmp_path / "nowhere")})
     [problem] = missing.check()
     assert problem.startswith("reward.index: no index at") and "prefgen index build" in problem
     broken = tmp_path / "broken"
     shutil.copytree(index_dir, broken)
     (broken / "table.0").write_bytes(b"\x00" * 10)
-    [problem] = build_reward("quote", {"index": [str(index_dir), str(broken)]}).check()
+    [problem] = rewards.build("quote", {"index": [str(index_dir), str(broken)]}).check()
     assert problem.startswith("reward.index:") and "table.0" in problem
 
 
 def test_corpus_fingerprint_claims_are_checked(index_dir, tmp_path):
     actual = CorpusIndex(index_dir).corpus_fingerprint
-    assert build_reward("quote", {"index": str(index_dir), "corpus_fingerprint": actual[:12]}).check() == []
-    wrong = build_reward("quote", {"index": str(index_dir), "corpus_fingerprint": "0123456789abcdef"})
+    assert rewards.build("quote", {"index": str(index_dir), "corpus_fingerprint": actual[:12]}).check() == []
+    wrong = rewards.build("quote", {"index": str(index_dir), "corpus_fingerprint": "0123456789abcdef"})
     [problem] = wrong.check()
     assert problem.startswith("reward.corpus_fingerprint:") and "different corpus" in problem
     with pytest.raises(ValueError, match="different corpus"):
         wrong.setup()
-    identity = build_reward("quote", {"index": str(index_dir)}).index_identities()[0]
+    identity = rewards.build("quote", {"index": str(index_dir)}).index_identities()[0]
     assert identity["corpus_fingerprint"] == actual and identity["documents"] == len(ALL_DOCS)
 
 
 def test_reward_fingerprint_follows_index_content_not_its_path(index_dir, tmp_path):
-    base = build_reward("quote", {"index": str(index_dir)}).fingerprint()
+    base = rewards.build("quote", {"index": str(index_dir)}).fingerprint()
     moved = tmp_path / "moved"
     shutil.copytree(index_dir, moved)
-    assert build_reward("quote", {"index": str(moved)}).fingerprint() == base
-    assert build_reward("quote", {"index": str(index_dir), "n": 20}).fingerprint() != base
+    assert rewards.build("quote", {"index": str(moved)}).fingerprint() == base
+    assert rewards.build("quote", {"index": str(index_dir), "n": 20}).fingerprint() != base
     build_index(ALL_DOCS[:-1], tmp_path / "other")
-    assert build_reward("quote", {"index": str(tmp_path / "other")}).fingerprint() != base
+    assert rewards.build("quote", {"index": str(tmp_path / "other")}).fingerprint() != base
 
 
 def test_params_are_validated():
     with pytest.raises(ValidationError):
-        build_reward("quote", {"index": "demo", "window": 25})
+        rewards.build("quote", {"index": "demo", "window": 25})
     with pytest.raises(ValidationError):
-        build_reward("quote", {"index": []})
+        rewards.build("quote", {"index": []})
     with pytest.raises(ValidationError):
-        build_reward("quote", {"index": "demo", "n": 0})
+        rewards.build("quote", {"index": "demo", "n": 0})
 
 
 def test_demo_index_scores_a_docstring_quote():
-    from prefgen.corpus.demo import demo_index_dir
-    from prefgen.demo.stdlib_corpus import iter_docstrings
+    from prefgen.methods.quote.demo_index import demo_index_dir
+    from prefgen.stdlib.corpus import iter_docstrings
 
-    reward = build_reward("quote", {"index": "demo"})
+    reward = rewards.build("quote", {"index": "demo"})
     assert reward.check() == []
     doc = next(d for d in iter_docstrings() if len(normalise(d["text"])) > 80)
     [result] = reward.score_safely(items(doc["text"]))
@@ -323,7 +319,7 @@ def grounded_index(tmp_path_factory):
 
 
 def grounded_reward(index_dir, **params):
-    return build_reward("quote", {"index": str(index_dir), "relevant_field": "relevant_docs", **params})
+    return rewards.build("quote", {"index": str(index_dir), "relevant_field": "relevant_docs", **params})
 
 
 def ask(relevant, *texts, field="relevant_docs"):
@@ -421,14 +417,14 @@ def test_prefix_matching_and_fixed_id_prefixes(grounded_index):
     assert set(by_prefix.details["relevant_docs"]) == {"shapes.area", "shapes.perimeter"}
     [exact] = grounded_reward(grounded_index).score_safely(ask(["shapes."], text))
     assert exact.score is None  # no document is called exactly "shapes."
-    fixed = build_reward("quote", {"index": str(grounded_index), "relevant_id_prefix": ["colours."]})
+    fixed = rewards.build("quote", {"index": str(grounded_index), "relevant_id_prefix": ["colours."]})
     [result] = fixed.score_safely(ask(None, text))  # no task field needed: the predicate is fixed
     assert result.details["windows_grounded"] == len(GROUNDED_TEXT["colours.mix"]) - 24
     assert result.score == pytest.approx(result.details["windows_grounded"] / (len(text) - 24))
 
 
 def test_grounded_windows_equal_a_brute_force_scan(index_dir):
-    reward = build_reward("quote", {"index": str(index_dir), "relevant_field": "relevant_docs"})
+    reward = rewards.build("quote", {"index": str(index_dir), "relevant_field": "relevant_docs"})
     relevant_ids = [doc["id"] for doc in ALL_DOCS[::7]]
     relevant_texts = NORMALISED[::7]
     texts = random_texts(60, seed=23)
@@ -443,25 +439,25 @@ def test_grounded_windows_equal_a_brute_force_scan(index_dir):
 
 
 def test_fingerprint_changes_with_the_grounding_setting(grounded_index):
-    plain = build_reward("quote", {"index": str(grounded_index)}).fingerprint()
+    plain = rewards.build("quote", {"index": str(grounded_index)}).fingerprint()
     grounded = grounded_reward(grounded_index).fingerprint()
     assert grounded != plain
     assert grounded_reward(grounded_index, count="relevant").fingerprint() == grounded  # the default, spelled out
     assert grounded_reward(grounded_index, count="all").fingerprint() not in (grounded, plain)
     assert grounded_reward(grounded_index, relevant_match="prefix").fingerprint() != grounded
     assert grounded_reward(grounded_index, relevant_field="docs").fingerprint() != grounded
-    assert build_reward("quote", {"index": str(grounded_index), "count": "all"}).fingerprint() == plain
+    assert rewards.build("quote", {"index": str(grounded_index), "count": "all"}).fingerprint() == plain
 
 
 def test_grounding_params_are_validated():
     with pytest.raises(ValidationError, match="count: relevant needs relevant_field"):
-        build_reward("quote", {"index": "demo", "count": "relevant"})
+        rewards.build("quote", {"index": "demo", "count": "relevant"})
     with pytest.raises(ValidationError):
-        build_reward("quote", {"index": "demo", "relevant_field": "docs", "count": "some"})
+        rewards.build("quote", {"index": "demo", "relevant_field": "docs", "count": "some"})
     with pytest.raises(ValidationError):
-        build_reward("quote", {"index": "demo", "relevant_field": "docs", "relevant_match": "regex"})
+        rewards.build("quote", {"index": "demo", "relevant_field": "docs", "relevant_match": "regex"})
     with pytest.raises(ValidationError, match="relevant_id_prefix"):
-        build_reward("quote", {"index": "demo", "relevant_id_prefix": [" "]})
+        rewards.build("quote", {"index": "demo", "relevant_id_prefix": [" "]})
 
 
 def test_card_reports_grounding(grounded_index):
@@ -485,8 +481,8 @@ def test_card_reports_grounding(grounded_index):
 
 
 def test_stdlib_questions_name_the_asked_objects_documentation():
-    from prefgen.demo.stdlib_corpus import iter_docstrings
-    from prefgen.sources.stdlib_docs import load_rows, relevant_documents
+    from prefgen.methods.quote.stdlib_docs import load_rows, relevant_documents
+    from prefgen.stdlib.corpus import iter_docstrings
 
     kinds = {doc["id"]: doc["kind"] for doc in iter_docstrings()}
     rows = {row["task"]["object"]: row for row in load_rows()}

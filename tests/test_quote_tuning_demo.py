@@ -5,10 +5,9 @@ import json
 import pytest
 from datasets import load_from_disk
 
-from prefgen.config import load_config
-from prefgen.pipeline import PipelineRun
-
 from conftest import ROOT
+from prefgen.pipeline import PipelineRun
+from prefgen.preflight import load_config
 
 pytestmark = pytest.mark.slow
 

@@ -2,10 +2,9 @@ import json
 
 import pytest
 
+from conftest import write_jsonl
 from prefgen.config import PromptsConfig
 from prefgen.sources.reader import PromptSourceError, read_prompts
-
-from conftest import write_jsonl
 
 
 def test_bad_rows_are_rejected_with_reasons(tmp_path):

@@ -12,11 +12,10 @@ import yaml
 from datasets import load_from_disk
 from typer.testing import CliRunner
 
+from conftest import make_config, pipeline_dict, write_jsonl
 from prefgen.cli import app
 from prefgen.pipeline import PipelineRun
 from prefgen.rundir import OutputNotWritableError, RunDir
-
-from conftest import make_config, pipeline_dict, write_jsonl
 
 
 def run_cli(config_dict, tmp_path, crash_at=None, extra_args=()):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from prefgen.refusal.confidence import answer_confidences, continuation_logprobs, load_scorer
-from prefgen.refusal.metrics import p_sure
-from prefgen.refusal.records import SURE_QUESTION
+from prefgen.methods.refusal.confidence import answer_confidences, continuation_logprobs, load_scorer
+from prefgen.methods.refusal.metrics import p_sure
+from prefgen.methods.refusal.records import SURE_QUESTION
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from prefgen.demo.facts_policy import FactsPolicySettings, seen_module, taught_rows, training_texts
-from prefgen.sources.stdlib_facts import load_rows
+from prefgen.methods.refusal.demo_policy import FactsPolicySettings, seen_module, taught_rows, training_texts
+from prefgen.methods.refusal.stdlib_facts import load_rows
 
 ROWS = load_rows()
 
@@ -47,7 +47,7 @@ def test_practice_refusals_are_about_names_the_questions_never_ask():
 
 @pytest.mark.slow
 def test_the_policy_knows_seen_facts_on_both_splits_and_not_unseen_ones():
-    from prefgen.demo.facts_policy import facts_policy_dir, knowledge_gap
+    from prefgen.methods.refusal.demo_policy import facts_policy_dir, knowledge_gap
 
     gap = knowledge_gap(facts_policy_dir(), ROWS)
     # measured (greedy): seen 0.72 / 0.75, unseen 0.11 / 0.08 (train / heldout); without the

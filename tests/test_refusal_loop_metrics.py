@@ -8,10 +8,10 @@ import math
 import pytest
 
 from prefgen.method_metrics import HeldoutRound
+from prefgen.methods.refusal.loop_eval import REPORTED, confidence_items, engine_scorer
+from prefgen.methods.refusal.records import SURE_QUESTION
 from prefgen.records import Candidate, Prompt, Scored
-from prefgen.refusal.loop_eval import REPORTED, confidence_items, engine_scorer
-from prefgen.refusal.records import SURE_QUESTION
-from prefgen.rewards import build_reward
+from prefgen.registry import rewards
 
 
 def _prompt(question: str, answers: list[str], answerable: bool = True) -> Prompt:
@@ -47,7 +47,7 @@ POLICY1 = {KNOWN.id: [" json", " I don't know.", " json", " json"],
 
 @pytest.fixture
 def reward():
-    reward = build_reward("refusal", {"known_threshold": 0.5})
+    reward = rewards.build("refusal", {"known_threshold": 0.5})
     reward.continuation_scorer = lambda heldout: None  # no engine here: rates only
     return reward
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from prefgen.methods.refusal.knowledge import Knowledge
+from prefgen.methods.refusal.pairing import RefusalPairing, RefusalPairingParams, apply_cap, refusal_pair
 from prefgen.records import Candidate, Prompt, Scored
-from prefgen.refusal.knowledge import Knowledge
-from prefgen.refusal.pairing import RefusalPairing, RefusalPairingParams, apply_cap, refusal_pair
-from prefgen.rewards import build_reward
+from prefgen.registry import rewards
 
-REWARD = build_reward("refusal", {})
+REWARD = rewards.build("refusal", {})
 
 
 def _prompt(question: str, answers: list[str], answerable: bool = True, chat: bool = False) -> Prompt:

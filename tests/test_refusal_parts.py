@@ -7,18 +7,30 @@ import math
 
 import pytest
 
-from prefgen.refusal.answers import answer_span, exact_match, has_answer, matching_alias, normalise_answer
-from prefgen.refusal.classify import QATask, classify
-from prefgen.refusal.detector import R_TUNING_PHRASES, RefusalDetector
-from prefgen.refusal.knowledge import Knowledge, answer_entropy, entropy_rule, greedy_rule, sampled_rule
-from prefgen.refusal.metrics import (
+from prefgen.methods.refusal.answers import (
+    answer_span,
+    exact_match,
+    has_answer,
+    matching_alias,
+    normalise_answer,
+)
+from prefgen.methods.refusal.classify import QATask, classify
+from prefgen.methods.refusal.detector import R_TUNING_PHRASES, RefusalDetector
+from prefgen.methods.refusal.knowledge import (
+    Knowledge,
+    answer_entropy,
+    entropy_rule,
+    greedy_rule,
+    sampled_rule,
+)
+from prefgen.methods.refusal.metrics import (
     average_precision,
     heldout_report,
     p_sure,
     r_tuning_confidence,
     refusal_metrics,
 )
-from prefgen.refusal.records import padded_record, r_tuning_records, replacement_record
+from prefgen.methods.refusal.records import padded_record, r_tuning_records, replacement_record
 
 DETECTOR = RefusalDetector()
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT, write_jsonl
 from prefgen.cli import app
-from prefgen.refusal.loop_eval import REPORTED
+from prefgen.methods.refusal.loop_eval import REPORTED
 
 pytestmark = pytest.mark.slow
 

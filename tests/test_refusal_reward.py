@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from prefgen.config import PromptsConfig
+from prefgen.methods.refusal.qa_format import load_rows, map_record, task_problem
 from prefgen.records import Candidate, Prompt, Scored
-from prefgen.rewards import build_reward
-from prefgen.sources.qa_format import load_rows, map_record, task_problem
+from prefgen.registry import rewards
 from prefgen.sources.reader import read_prompts
 
 
@@ -26,7 +26,7 @@ def _candidate(prompt: Prompt, text: str, index: int = 0) -> Candidate:
 
 
 def test_scores_and_kinds():
-    reward = build_reward("refusal", {})
+    reward = rewards.build("refusal", {})
     capital = _prompt("What is the capital of France?", ["Paris"])
     nowhere = _prompt("Which module defines frobnicate?", [], answerable=False)
     texts = [(capital, " Paris"), (capital, " Lyon"), (capital, " I don't know."),
@@ -38,7 +38,7 @@ def test_scores_and_kinds():
 
 
 def test_scores_and_detector_are_configurable():
-    reward = build_reward("refusal", {"scores": {"hedged": -0.5, "refusal": 0.25},
+    reward = rewards.build("refusal", {"scores": {"hedged": -0.5, "refusal": 0.25},
                                       "refusal_phrases": ["no comment"], "refusal_patterns": [r"^\s*pass\b"]})
     prompt = _prompt("Who?", ["Ada"])
     texts = ["No comment.", "no comment, Ada", "pass", "I don't know."]
@@ -48,15 +48,15 @@ def test_scores_and_detector_are_configurable():
 
 def test_bad_params_name_the_key():
     with pytest.raises(ValidationError, match="at least two words"):
-        build_reward("refusal", {"refusal_phrases": ["unknown"]})
+        rewards.build("refusal", {"refusal_phrases": ["unknown"]})
     with pytest.raises(ValidationError, match="scores.correct"):
-        build_reward("refusal", {"scores": {"correct": "high"}})
+        rewards.build("refusal", {"scores": {"correct": "high"}})
     with pytest.raises(ValidationError, match="knowledge_rule"):
-        build_reward("refusal", {"knowledge_rule": "vibes"})
+        rewards.build("refusal", {"knowledge_rule": "vibes"})
 
 
 def test_r_tuning_records_beside_the_pairs():
-    reward = build_reward("refusal", {"known_threshold": 0.5})
+    reward = rewards.build("refusal", {"known_threshold": 0.5})
     known = _prompt("What is 2+2?", ["4"])
     unknown = _prompt("Who wrote X?", ["Ada"])
     heldout = _prompt("Held out?", ["yes"], split="heldout")
@@ -116,7 +116,7 @@ def test_bad_rows_are_rejected_with_reasons(tmp_path):
             {"question": "Q2?", "answers": "Paris"},
             {"question": "Unanswerable?", "answer": None, "answerable": False}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n", encoding="utf-8")
-    reward = build_reward("refusal", {})
+    reward = rewards.build("refusal", {})
     config = PromptsConfig(source="builtin:qa", options={"path": str(path)})
     result = read_prompts(config, task_problem=reward.task_problem)
     assert [p.task["question"] for p in result.prompts] == ["Capital of France?", "Unanswerable?"]

@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 
 from prefgen.config import PromptsConfig
-from prefgen.rewards import build_reward
-from prefgen.sources.qa_format import task_problem
+from prefgen.methods.refusal.qa_format import task_problem
+from prefgen.methods.refusal.stdlib_facts import FACT_MODULES, load_rows
+from prefgen.registry import rewards
 from prefgen.sources.reader import read_prompts
-from prefgen.sources.stdlib_facts import FACT_MODULES, load_rows
 
 ROWS = load_rows()
 NAME = re.compile(r"`([^`]+)`")
@@ -76,7 +76,7 @@ def test_unanswerable_questions_name_nothing_that_exists():
 
 
 def test_the_reader_keeps_split_and_the_reward_accepts_every_row():
-    reward = build_reward("refusal", {})
+    reward = rewards.build("refusal", {})
     result = read_prompts(PromptsConfig(source="builtin:stdlib_facts", options={"limit": 200}), reward.task_problem)
     assert len(result.prompts) == 200 and not result.rejected
     by_question = {r["task"]["question"]: r for r in ROWS[:200]}

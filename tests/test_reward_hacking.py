@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
+from prefgen.methods.execution.humaneval import load_rows, read_problems
+from prefgen.methods.execution.reward import ExecutionReward
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards.execution import ExecutionReward
-from prefgen.sources.humaneval import load_rows, read_problems
 
 
 def prompt_of(text: str, task: dict) -> Prompt:

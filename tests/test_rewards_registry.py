@@ -3,7 +3,8 @@ import math
 import pytest
 
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import Reward, RewardResult, UnknownRewardError, build_reward, reward_class
+from prefgen.registry import UnknownPluginError, rewards
+from prefgen.rewards import Reward, RewardResult
 
 
 class FlakyReward(Reward):
@@ -25,16 +26,16 @@ def cand(i, text, error=None):
 
 
 def test_unknown_reward_suggests_names():
-    with pytest.raises(UnknownRewardError, match="Did you mean: length"):
-        reward_class("lenth")
+    with pytest.raises(UnknownPluginError, match="Did you mean: length"):
+        rewards.load("lenth")
 
 
 def test_user_reward_by_import_path():
-    assert reward_class("test_rewards_registry:FlakyReward") is FlakyReward
-    with pytest.raises(UnknownRewardError, match="not a subclass"):
-        reward_class("math:sqrt")
-    with pytest.raises(UnknownRewardError, match="cannot import"):
-        reward_class("no_such_module_xyz:Thing")
+    assert rewards.load("test_rewards_registry:FlakyReward") is FlakyReward
+    with pytest.raises(UnknownPluginError, match="not a subclass"):
+        rewards.load("math:sqrt")
+    with pytest.raises(UnknownPluginError, match="cannot import"):
+        rewards.load("no_such_module_xyz:Thing")
 
 
 def test_one_bad_candidate_never_fails_the_batch():
@@ -49,14 +50,14 @@ def test_one_bad_candidate_never_fails_the_batch():
 
 def test_builtin_rewards_score():
     prompt = Prompt(id="p", prompt="q")
-    length = build_reward("length", {"target_chars": 10})
+    length = rewards.build("length", {"target_chars": 10})
     assert [r.score for r in length.score_safely([(prompt, cand(0, "x" * 10)), (prompt, cand(1, "x" * 20))])] == [1.0, 0.5]
-    regex = build_reward("regex", {"require": [r"\d"], "forbid": ["sorry"]})
+    regex = rewards.build("regex", {"require": [r"\d"], "forbid": ["sorry"]})
     scores = [r.score for r in regex.score_safely([(prompt, cand(0, "42")), (prompt, cand(1, "sorry"))])]
     assert scores == [1.0, 0.0]
     with pytest.raises(ValueError, match="invalid regular expression"):
-        build_reward("regex", {"require": ["("]})
+        rewards.build("regex", {"require": ["("]})
 
 
 def test_fingerprint_changes_with_params():
-    assert build_reward("length", {"target_chars": 10}).fingerprint() != build_reward("length", {"target_chars": 11}).fingerprint()
+    assert rewards.build("length", {"target_chars": 10}).fingerprint() != rewards.build("length", {"target_chars": 11}).fingerprint()

@@ -4,10 +4,9 @@ import json
 
 import pytest
 
+from conftest import loop_config
 from prefgen.pipeline import RunFailed
 from prefgen.rounds import TrainingLoop
-
-from conftest import loop_config
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +32,7 @@ def test_one_round_trains_a_policy_vllm_loads_and_measures_it(loop_run):
 
 
 def test_a_policy_vllm_cannot_load_fails_the_round_and_keeps_earlier_rounds(tmp_path, tiny_model, ray_runtime, monkeypatch):
-    import prefgen.train.dpo as dpo
+    from prefgen.train import dpo
 
     def broken_training(pairs_dir, model_path, out_dir, settings, progress=None):
         out_dir.mkdir(parents=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from prefgen.methods.execution.reward import ExecutionReward
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards.execution import ExecutionReward
 from prefgen.sandbox import SandboxLimits, isolation, run_python
 
 GOOD = "def add(a, b):\n    return a + b\n"

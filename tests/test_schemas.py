@@ -1,8 +1,7 @@
 import json
 
-from prefgen.records import Candidate, PreferencePair, Prompt, Scored, json_schemas
-
 from conftest import ROOT
+from prefgen.records import Candidate, PreferencePair, Prompt, Scored, json_schemas
 
 
 def test_committed_schemas_match_the_code():

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 from cli_process import SRC, prefgen, published_fingerprint, write_config
 from conftest import pipeline_dict, write_jsonl
 from prefgen.cli import EXIT_NOTHING_NEW, EXIT_TARGET_NOT_REACHED, app
-from prefgen.config import ConfigError, PairingConfig, TargetPairsConfig, load_config
+from prefgen.config import ConfigError, PairingConfig, TargetPairsConfig
 from prefgen.generation.requests import build_requests, prompt_seed, round_seed
 from prefgen.generation.sampling import SamplingParams
+from prefgen.preflight import load_config
 from prefgen.records import Prompt, Scored
 from prefgen.sources.reader import PromptSet
 from prefgen.stages.target import DROPPED_REASON, target_stage

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from prefgen.demo.tools_policy import (
+from prefgen.generation.model_ref import check_model_path
+from prefgen.methods.tool_use.demo_policy import (
     CURRICULUM,
     Example,
     ToolsPolicySettings,
@@ -16,8 +17,7 @@ from prefgen.demo.tools_policy import (
     stage_plan,
     taught_examples,
 )
-from prefgen.generation.model_ref import check_model_path
-from prefgen.sources.stdlib_tools import load_rows
+from prefgen.methods.tool_use.stdlib_tools import load_rows
 
 SETTINGS = ToolsPolicySettings()
 EXAMPLES = taught_examples(SETTINGS)
@@ -112,8 +112,8 @@ def test_the_policy_calls_well_formed_but_is_right_only_partly():
     """
     import json
 
-    from prefgen.demo.policy import METADATA_FILE
-    from prefgen.demo.tools_policy import evaluate_policy, heldout_rows, tools_policy_dir
+    from prefgen.demo.training import METADATA_FILE
+    from prefgen.methods.tool_use.demo_policy import evaluate_policy, heldout_rows, tools_policy_dir
 
     model_dir = tools_policy_dir()
     heldout = evaluate_policy(model_dir, heldout_rows())

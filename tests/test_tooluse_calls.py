@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from prefgen.tooluse.calls import MAX_TEXT_CHARS, ToolCall, format_calls, parse_calls
+from prefgen.methods.tool_use.calls import MAX_TEXT_CHARS, ToolCall, format_calls, parse_calls
 
 
 def test_python_calls_with_literal_values():

@@ -2,10 +2,10 @@
 
 import pytest
 
+from prefgen.methods.tool_use.calls import ToolCall, parse_calls
+from prefgen.methods.tool_use.checker import check_calls, normalise_string
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
-from prefgen.tooluse.calls import ToolCall, parse_calls
-from prefgen.tooluse.checker import check_calls, normalise_string
+from prefgen.registry import rewards
 
 WEATHER = {
     "name": "get_weather",
@@ -157,7 +157,7 @@ def item(text, task):
 
 
 def test_tool_call_reward_scores_and_explains():
-    reward = build_reward("tool_call", {"format": "auto"})
+    reward = rewards.build("tool_call", {"format": "auto"})
     task = {"tools": TOOLS, "ground_truth": truth(days=[3])}
     texts = [
         "[get_weather(city='SF', days=3)]",
@@ -187,20 +187,20 @@ def test_tool_call_reward_scores_and_explains():
 def test_broken_call_text_is_not_a_right_answer_to_a_request_that_needs_no_call():
     no_call = {"tools": TOOLS, "ground_truth": []}
     answers = ["I cannot do that with these tools.", "[]", " [round(number==.[round )]", "{'name': ", "x = f(1"]
-    strict = build_reward("tool_call", {})
+    strict = rewards.build("tool_call", {})
     results = [strict.score_text(text, no_call) for text in answers]
     assert [r.score for r in results] == [1.0, 1.0, 0.0, 0.0, 0.0]
     assert {r.details["error"] for r in results[2:]} == {"irrelevance:broken_call"}
-    bfcl = build_reward("tool_call", {"prose_only_no_call": False})  # BFCL: undecodable = no call
+    bfcl = rewards.build("tool_call", {"prose_only_no_call": False})  # BFCL: undecodable = no call
     assert [bfcl.score_text(text, no_call).score for text in answers] == [1.0] * 5
 
 
 def test_tool_call_reward_params_and_task_checks():
     with pytest.raises(ValueError, match="below 1"):
-        build_reward("tool_call", {"name_weight": 0.5, "keys_weight": 0.5})
+        rewards.build("tool_call", {"name_weight": 0.5, "keys_weight": 0.5})
     with pytest.raises(ValueError):
-        build_reward("tool_call", {"format": "xml"})
-    reward = build_reward("tool_call", {})
+        rewards.build("tool_call", {"format": "xml"})
+    reward = rewards.build("tool_call", {})
     assert reward.task_problem({"tools": [], "ground_truth": []}) is None
     assert "task.tools" in reward.task_problem({"ground_truth": []})
     assert "task.ground_truth" in reward.task_problem({"tools": [], "ground_truth": {"f": {}}})

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from prefgen.tooluse.deficiency import AnswerLikelihood, perplexity, select_hardest
+from prefgen.methods.tool_use.deficiency import AnswerLikelihood, perplexity, select_hardest
 
 
 def example(key, has_call, mean_logprob, tokens=4):

@@ -5,10 +5,10 @@ import pytest
 from prefgen.executors.scoring import scored_records
 from prefgen.generation.candidates import candidate_id
 from prefgen.method_metrics import HeldoutRound
+from prefgen.methods.tool_use.stdlib_tools import load_rows
+from prefgen.methods.tool_use.task import reference_answer
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
-from prefgen.sources.stdlib_tools import load_rows
-from prefgen.tooluse.task import reference_answer
+from prefgen.registry import rewards
 
 
 def prompts_by_bucket():
@@ -34,7 +34,7 @@ def scored(reward, prompts, answers):
 
 
 def test_accuracy_by_bucket_and_error_types():
-    reward = build_reward("tool_call", {"format": "python"})
+    reward = rewards.build("tool_call", {"format": "python"})
     prompts = prompts_by_bucket()
     assert set(prompts) == {"easy", "medium", "hard", "no_call"}
     right = {b: " " + reference_answer(p.task["ground_truth"]) for b, p in prompts.items()}
@@ -60,7 +60,7 @@ def test_accuracy_by_bucket_and_error_types():
 
 
 def test_no_samples_gives_no_accuracy():
-    reward = build_reward("tool_call", {})
+    reward = rewards.build("tool_call", {})
     assert reward.loop_metrics(HeldoutRound(round=0, policy="p0", prompts={}, scored=[])) == {
         "samples": 0, "accuracy": None,
     }

@@ -4,12 +4,11 @@ from collections import Counter
 
 import pytest
 
+from prefgen.methods.tool_use.calls import ToolCall, format_calls
+from prefgen.methods.tool_use.stdlib_tools import TOOLS, difficulty, load_rows
+from prefgen.methods.tool_use.task import reference_answer, reference_calls, task_problem
 from prefgen.records import Candidate, Prompt
-from prefgen.rewards import build_reward
-from prefgen.registry import prompt_sources
-from prefgen.sources.stdlib_tools import TOOLS, difficulty, load_rows
-from prefgen.tooluse.calls import ToolCall, format_calls
-from prefgen.tooluse.task import reference_answer, reference_calls, task_problem
+from prefgen.registry import prompt_sources, rewards
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +22,7 @@ def score(reward, row, text):
 
 
 def test_registered_and_deterministic(rows):
-    assert prompt_sources.entries["stdlib_tools"] == "prefgen.sources.builtin:StdlibToolsSource"
+    assert prompt_sources.entries["stdlib_tools"] == "prefgen.methods.tool_use.sources:StdlibToolsSource"
     assert load_rows() == rows
     assert load_rows(seed=1) != rows
     assert load_rows(limit=10) == rows[:10]
@@ -47,7 +46,7 @@ def test_every_kind_of_request_is_there(rows):
 
 
 def test_every_ground_truth_passes_the_reward_and_wrong_answers_do_not(rows):
-    reward = build_reward("tool_call", {"format": "python"})
+    reward = rewards.build("tool_call", {"format": "python"})
     for row in rows:
         assert task_problem(row["task"]) is None
         assert score(reward, row, " " + reference_answer(row["task"]["ground_truth"])).score == 1.0

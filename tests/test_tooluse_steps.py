@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from prefgen.tooluse.steps import fragment_ends, split_steps, token_texts_from_offsets
+from prefgen.methods.tool_use.steps import fragment_ends, split_steps, token_texts_from_offsets
 
 CALL_TOKENS = ["[get", "_weather", "(", "city", '="', "SF", '",', " days", "=", "3", ")]"]
 

@@ -4,11 +4,9 @@ import json
 
 import pytest
 
-from prefgen.rewards import build_reward
-from prefgen.registry import prompt_sources
-from prefgen.sources.bfcl import load_rows
-from prefgen.tooluse.calls import ToolCall
-from prefgen.tooluse.task import (
+from prefgen.methods.tool_use.bfcl import load_rows
+from prefgen.methods.tool_use.calls import ToolCall
+from prefgen.methods.tool_use.task import (
     ground_truth_from_calls,
     is_reference_valid,
     reference_answer,
@@ -16,6 +14,7 @@ from prefgen.tooluse.task import (
     render_prompt,
     task_problem,
 )
+from prefgen.registry import prompt_sources, rewards
 
 AREA = {
     "name": "calculate_triangle_area",
@@ -100,7 +99,7 @@ def bfcl_dir(tmp_path):
 
 
 def test_bfcl_reader_turns_files_into_tasks_and_marks_bad_rows(bfcl_dir):
-    assert prompt_sources.entries["bfcl"] == "prefgen.sources.builtin:BfclSource"
+    assert prompt_sources.entries["bfcl"] == "prefgen.methods.tool_use.sources:BfclSource"
     rows = load_rows(str(bfcl_dir), categories=["simple_python", "irrelevance"])
     assert [r["source"] for r in rows] == [
         "bfcl:simple_python:simple_python_0",
@@ -115,7 +114,7 @@ def test_bfcl_reader_turns_files_into_tasks_and_marks_bad_rows(bfcl_dir):
         good["prompt"][0]["role"] == "system" and "calculate_triangle_area(" in good["prompt"][0]["content"]
     )
     assert good["prompt"][1]["content"].startswith("Find the area")
-    reward = build_reward("tool_call", {})
+    reward = rewards.build("tool_call", {})
     assert reward.task_problem(good["task"]) is None and reward.task_problem(irrelevant["task"]) is None
     assert irrelevant["task"]["ground_truth"] == []
     assert "multi-turn" in reward.task_problem(multi["task"])
@@ -148,7 +147,7 @@ def test_reader_rejects_bad_bfcl_rows_with_their_reason(bfcl_dir):
     config = PromptsConfig(
         source="builtin:bfcl", options={"data_dir": str(bfcl_dir), "categories": ["simple_python"]}
     )
-    prompts = read_prompts(config, build_reward("tool_call", {}).task_problem)
+    prompts = read_prompts(config, rewards.build("tool_call", {}).task_problem)
     assert [p.task["bfcl_id"] for p in prompts.prompts] == ["simple_python_0"]
     reasons = [r.reason for r in prompts.rejected]
     assert (

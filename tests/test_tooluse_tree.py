@@ -6,8 +6,16 @@ import re
 
 import pytest
 
-from prefgen.tooluse.pairs import dpo_row, extract_pairs, word_overlap
-from prefgen.tooluse.tree import Continuation, Node, TreeSettings, backpropagate, search, select_leaf, uct
+from prefgen.methods.tool_use.pairs import dpo_row, extract_pairs, word_overlap
+from prefgen.methods.tool_use.tree import (
+    Continuation,
+    Node,
+    TreeSettings,
+    backpropagate,
+    search,
+    select_leaf,
+    uct,
+)
 
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 

@@ -4,20 +4,20 @@ import math
 
 import pytest
 
-from prefgen.rewards import build_reward
-from prefgen.sources.stdlib_tools import load_rows
-from prefgen.tooluse.deficiency import AnswerLikelihood, select_hardest
-from prefgen.tooluse.pairs import extract_pairs
-from prefgen.tooluse.task import reference_answer
-from prefgen.tooluse.tree import ExpandRequest, TreeSettings, search
+from prefgen.methods.tool_use.deficiency import AnswerLikelihood, select_hardest
+from prefgen.methods.tool_use.pairs import extract_pairs
+from prefgen.methods.tool_use.stdlib_tools import load_rows
+from prefgen.methods.tool_use.task import reference_answer
+from prefgen.methods.tool_use.tree import ExpandRequest, TreeSettings, search
+from prefgen.registry import rewards
 
 MAX_MODEL_LEN = 512
 
 
 @pytest.fixture(scope="module")
 def expander(tiny_model):
-    from prefgen.generation.tree_expand import TreeExpander
     from prefgen.generation.vllm_engine import VLLMGenerator
+    from prefgen.generation.engine_jobs import TreeExpander
 
     generator = VLLMGenerator(str(tiny_model), max_model_len=MAX_MODEL_LEN, engine={})
     return TreeExpander(generator.llm, MAX_MODEL_LEN, seed=0)
@@ -45,7 +45,7 @@ def test_expansions_carry_exact_token_texts_and_logprobs(expander):
 @pytest.mark.slow
 def test_tree_search_deficiency_and_pairs_on_vllm(expander):
     rows = load_rows(limit=4)
-    reward = build_reward("tool_call", {"format": "python"})
+    reward = rewards.build("tool_call", {"format": "python"})
     scored_answers = []
 
     def reward_fn(items):

@@ -13,12 +13,12 @@ import pytest
 
 from prefgen.executors.scoring import scored_records
 from prefgen.generation.strategy import GenerationContext, ModelIdentity
-from prefgen.generation.tree_expand import AnswerLogprobsJob, ExpandJob
-from prefgen.generation.tree_search import TREE_KEY, TreeSearchParams, TreeSearchStrategy
+from prefgen.methods.tool_use.task import render_prompt
+from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
+from prefgen.methods.tool_use.tree_pairing import UNSELECTED, TreePairing, TreePairingParams
+from prefgen.methods.tool_use.tree_search import TREE_KEY, TreeSearchParams, TreeSearchStrategy
 from prefgen.records import Prompt
-from prefgen.rewards import build_reward
-from prefgen.tooluse.task import render_prompt
-from prefgen.tooluse.tree_pairing import UNSELECTED, TreePairing, TreePairingParams
+from prefgen.registry import rewards
 from test_tooluse_tree import TOKEN, ScriptedPolicy
 
 TOOLS = [
@@ -69,7 +69,7 @@ class ScriptedEngines:
 
 class Scorer:
     def __init__(self):
-        self.reward = build_reward("tool_call", {"format": "python"})
+        self.reward = rewards.build("tool_call", {"format": "python"})
         self.calls = 0
 
     def score(self, items):
@@ -101,7 +101,7 @@ def run_strategy(prompts, answers, hardness, **params):
 
 
 def scored(prompts, candidates):
-    reward = build_reward("tool_call", {"format": "python"})
+    reward = rewards.build("tool_call", {"format": "python"})
     by_id = {p.id: p for p in prompts}
     samples = scored_records(reward, [(by_id[c.prompt_id], c) for c in candidates])
     for sample in samples:

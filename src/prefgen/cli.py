@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -38,7 +37,8 @@ OVERRIDES_HELP = "Overrides as key=value, e.g. generate.n=8 model.path=/models/m
 
 
 def _load(config_path: Path, overrides: list[str]):
-    from prefgen.config import ConfigError, load_config
+    from prefgen.config import ConfigError
+    from prefgen.preflight import load_config
 
     try:
         return load_config(config_path, overrides)
@@ -56,7 +56,7 @@ def _print_problems(exc) -> None:
 @app.command()
 def run(
     config_path: Path = typer.Argument(..., metavar="PIPELINE.yaml", help="The pipeline to run."),
-    overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP),
+    overrides: list[str] | None = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table (for cron)."),
     wait: float = typer.Option(0, help="Seconds to wait if another run holds the lock (default: exit 4)."),
 ) -> None:
@@ -137,7 +137,7 @@ def _print_summary(summary) -> None:
 @app.command()
 def validate(
     config_path: Path = typer.Argument(..., metavar="PIPELINE.yaml"),
-    overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP),
+    overrides: list[str] | None = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP),
 ) -> None:
     """Check a pipeline YAML and report every problem at once (exit 2 if any). Starts nothing heavy."""
     config = _load(config_path, overrides or [])
@@ -222,26 +222,34 @@ def inspect(
         Console().print_json(json.dumps(row, default=str)[:4000])
 
 
-from prefgen.corpus.cli import index_app  # noqa: E402  (light: typer and rich only)
+from prefgen.corpus.cli import index_app
 
 app.add_typer(index_app, name="index")
 
-from prefgen.train.cli import dpo_command  # noqa: E402  (light: typer and rich only)
+from prefgen.train.cli import dpo_command
 
 app.command("dpo")(dpo_command)
 
-demo_app = typer.Typer(help="The embedded demo: stdlib docstring corpus, prompts and a small policy.")
+demo_app = typer.Typer(help="The methods' named models: demo policies trained here, embedded models converted here.")
 app.add_typer(demo_app, name="demo")
 
 
 @demo_app.command("prepare")
-def demo_prepare(force: bool = typer.Option(False, help="Retrain even if a cached demo policy exists.")) -> None:
-    """Train (or find cached) the demo policy and build the demo corpus index."""
-    from prefgen.corpus.demo import demo_index_dir
-    from prefgen.demo.policy import prepare_demo
+def demo_prepare(
+    names: list[str] = typer.Argument(None, help="Named models to prepare (default: demo). `all` for every one."),
+    force: bool = typer.Option(False, help="Retrain (or reconvert) even if a cached model exists."),
+) -> None:
+    """Train or convert named models now (they are otherwise made on first use), or report the cached ones."""
+    from prefgen.registry import UnknownPluginError, models
 
-    console.print(f"demo corpus index: {demo_index_dir()}")
-    console.print(f"demo policy: {prepare_demo(force=force)}")
+    wanted = models.names() if names == ["all"] else (names or ["demo"])
+    for name in wanted:
+        try:
+            make = models.load(name)
+        except UnknownPluginError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2)
+        console.print(f"{name}: {make(force=force)}")
 
 
 def main() -> None:  # pragma: no cover - console entry

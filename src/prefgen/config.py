@@ -2,7 +2,7 @@
 
 Unknown keys are errors. ``key=value`` overrides from the command line are applied to the raw
 YAML before validation, and ``${VAR}`` / ``${VAR:-default}`` in string values are expanded from the
-environment. :func:`load_config` collects *every* problem (YAML paths with what was expected) and
+environment. :func:`prefgen.preflight.load_config` collects *every* problem (YAML paths with what was expected) and
 raises one :class:`ConfigError`, before anything heavy starts.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from prefgen.pair_quality import BiasThresholds
 from prefgen.train.settings import DPOSettings
@@ -233,93 +233,21 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> list[str]:
     return problems
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """One 'yaml.path: message, got value' line per pydantic error."""
-    lines = []
-    for err in error.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        got = f", got {err['input']!r}" if err["type"] not in ("missing", "extra_forbidden") else ""
-        lines.append(f"{loc}: {message}{got}")
-    return lines
-
-
-def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
-    """Read, override, expand and validate a pipeline YAML; raise ConfigError listing every problem.
-
-    Also validates the plug-ins' own parameters (importing only their light modules) and, when
-    anything is wrong, adds the preflight problems that the usable values show.
-    """
+def read_raw(path: str | Path, overrides: list[str] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A pipeline YAML as a dict, overrides applied and ``${VAR}`` expanded; raises ConfigError when
+    the file cannot be read as a mapping. Returns the dict and the problems found so far."""
     source = str(path)
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(source, [f"no such file: {source}"]) from None
+    except IsADirectoryError:
+        raise ConfigError(source, [f"is a directory, not a pipeline YAML file: {source}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, [f"cannot read {source}: {exc}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
     if not isinstance(raw, dict):
         raise ConfigError(source, ["(top level): expected a mapping of sections"])
     problems = apply_overrides(raw, overrides or [])
-    raw = expand_env(raw, problems)
-    config = None
-    try:
-        config = PipelineConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(format_validation_error(exc))
-    problems.extend(plugin_problems(raw))
-    if problems:
-        from prefgen.preflight import raw_problems
-
-        problems.extend(p for p in raw_problems(raw) if p not in problems)  # all that can be known, at once
-    if problems:
-        raise ConfigError(source, problems)
-    assert config is not None
-    return config
-
-
-def plugin_problems(raw: dict[str, Any]) -> list[str]:
-    """The Params of the reward, pairing and generation plug-ins the raw config names."""
-    from prefgen.registry import generation_strategies, pairing_strategies, rewards
-
-    problems = []
-    reward = raw.get("reward")
-    if isinstance(reward, list):
-        reward = {"name": "combined", "components": reward}
-    if isinstance(reward, dict) and isinstance(reward.get("name"), str):
-        problems += rewards.params_problems(reward["name"], _without(reward, "name"), "reward")
-    pairing = raw.get("pairing", {})
-    if isinstance(pairing, dict) and isinstance(pairing.get("strategy", ""), str):
-        name = pairing.get("strategy", "best_worst")
-        problems += pairing_strategies.params_problems(name, _without(pairing, "strategy"), "pairing")
-    generate = raw.get("generate", {})
-    if isinstance(generate, dict):
-        generate = GenerateConfig._backend_is_the_old_name(generate)
-        if isinstance(generate.get("strategy", ""), str):
-            name = generate.get("strategy", "sampling")
-            params = _without(generate, "strategy", "shard_size")
-            problems += generation_strategies.params_problems(name, params, "generate")
-            problems += _resampling_problems(raw, name)
-    return problems
-
-
-def _resampling_problems(raw: dict[str, Any], strategy: str) -> list[str]:
-    """``target_pairs`` needs a generation strategy that can draw fresh samples for a prompt."""
-    from prefgen.registry import UnknownPluginError, generation_strategies
-
-    if raw.get("target_pairs") is None:
-        return []
-    try:
-        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
-    except UnknownPluginError:
-        return []  # reported with the strategy's own problems
-    if cls.resamples:
-        return []
-    return [f"target_pairs: generate.strategy {strategy!r} cannot sample a prompt again (use sampling, or remove target_pairs)"]
-
-
-def _without(section: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in section.items() if k not in keys}
+    return expand_env(raw, problems), problems

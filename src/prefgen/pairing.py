@@ -12,18 +12,16 @@ left without a pair is counted with the reason.
 
 - ``best_worst``: the highest against the lowest score, if the gap is at least ``min_margin``.
 - ``all_pairs``: every pair whose gap is at least ``min_margin``, widest gaps first.
-- ``quote_tuning``: Algorithm 1 of Quote-Tuning: samples sorted by score; for each winner in
-  that order, losers below it; the first pair whose score gap exceeds ``min_margin`` and whose
-  relative token-length gap is under ``max_length_ratio``. It keeps pairs of similar length so
-  the policy cannot learn "shorter is better" from them.
+
+Methods add their own (``quote_tuning``, ``refusal``, ``tree``) from ``prefgen.methods``.
 """
 
 from __future__ import annotations
 
-import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -109,7 +107,9 @@ def _ranked(samples: Sequence[Scored]) -> list[Scored]:
     return sorted(valid, key=lambda s: (-s.score, s.sample_index))
 
 
-def _gap_ok(winner: Scored, loser: Scored, min_margin: float, strict: bool = False) -> bool:
+def gap_ok(winner: Scored, loser: Scored, min_margin: float, strict: bool = False) -> bool:
+    """Whether ``winner`` may be chosen over ``loser``: a positive score gap of at least
+    ``min_margin`` (more than it when ``strict``) and different texts."""
     gap = winner.score - loser.score
     if gap <= 0 or winner.text == loser.text:
         return False
@@ -122,7 +122,7 @@ class BestWorst(RankedStrategy):
     name = "best_worst"
 
     def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
-        if _gap_ok(ranked[0], ranked[-1], self.params.min_margin):
+        if gap_ok(ranked[0], ranked[-1], self.params.min_margin):
             return [(ranked[0], ranked[-1])]
         return []
 
@@ -141,53 +141,11 @@ class AllPairs(RankedStrategy):
         matches, seen_texts = [], set()
         for i, winner in enumerate(ranked):
             for loser in ranked[i + 1 :]:
-                if _gap_ok(winner, loser, self.params.min_margin) and (winner.text, loser.text) not in seen_texts:
+                if gap_ok(winner, loser, self.params.min_margin) and (winner.text, loser.text) not in seen_texts:
                     seen_texts.add((winner.text, loser.text))
                     matches.append((winner, loser))
         matches.sort(key=lambda m: -(m[0].score - m[1].score))
         return matches[: self.params.pairs_per_prompt] if self.params.pairs_per_prompt else matches
-
-
-class QuoteTuningParams(PairingParams):
-    max_length_ratio: float = Field(0.1, gt=0, description="Largest |len_w - len_l| / min(len_w, len_l) in tokens.")
-    strict: bool = Field(True, description="The paper's strict '>' / '<' (false: the released code's '>=' / '<=').")
-    pairs_per_prompt: int = Field(1, ge=1, description="Most pairs per prompt.")
-    seed: int = Field(0, description="Shuffles the losers when strict is false.")
-
-
-class QuoteTuning(RankedStrategy):
-    """Algorithm 1 of Quote-Tuning (see the module docstring)."""
-
-    name = "quote_tuning"
-    Params = QuoteTuningParams
-
-    def matches(self, ranked: list[Scored], prompt_id: str) -> list[Match]:
-        params = self.params
-        rng = random.Random(content_hash([params.seed, prompt_id]))
-        used: set[str] = set()
-        matches = []
-        for i, winner in enumerate(ranked):
-            if winner.id in used:
-                continue
-            losers = [c for c in ranked[i + 1 :] if c.id not in used]
-            if not params.strict:
-                rng.shuffle(losers)  # the released code's variant
-            for loser in losers:
-                if _gap_ok(winner, loser, params.min_margin, params.strict) and self._lengths_close(winner, loser):
-                    matches.append((winner, loser))
-                    used.update((winner.id, loser.id))
-                    break
-            if len(matches) >= params.pairs_per_prompt:
-                break
-        return matches
-
-    def _lengths_close(self, winner: Scored, loser: Scored) -> bool:
-        shorter = min(winner.num_tokens, loser.num_tokens)
-        if shorter <= 0:
-            return False
-        ratio = abs(winner.num_tokens - loser.num_tokens) / shorter
-        limit = self.params.max_length_ratio
-        return ratio < limit if self.params.strict else ratio <= limit
 
 
 def build_strategy(name: str, params: dict[str, Any]) -> PairingStrategy:

@@ -28,8 +28,8 @@ from prefgen.pairing import PairingResult
 from prefgen.preflight import config_problems
 from prefgen.progress import StageTracker
 from prefgen.records import Prompt, Scored
-from prefgen.registry import generation_strategies
-from prefgen.rewards import Reward, UnknownRewardError, build_reward
+from prefgen.registry import UnknownPluginError, generation_strategies, rewards
+from prefgen.rewards import Reward
 from prefgen.run_status import RunStatus
 from prefgen.rundir import OutputNotWritableError, RunDir
 from prefgen.sources.reader import PromptSet
@@ -73,9 +73,9 @@ def preflight(config: PipelineConfig) -> Reward:
     problems = config_problems(config)
     reward = None
     try:
-        reward = build_reward(config.reward.name, config.reward.params)
+        reward = rewards.build(config.reward.name, config.reward.params)
         problems += reward.check()
-    except (UnknownRewardError, ValueError) as exc:
+    except (UnknownPluginError, ValueError) as exc:
         problems.append(f"reward: {exc}")
     if reward is not None and not problems and (config.ray.address or os.environ.get("RAY_ADDRESS")):
         from prefgen.executors.node_check import check_cluster_paths
@@ -218,7 +218,7 @@ class _InlineScorer:
         from prefgen.executors.scoring import scored_records
 
         if self._reward is None:
-            self._reward = build_reward(self.config.reward.name, self.config.reward.params)
+            self._reward = rewards.build(self.config.reward.name, self.config.reward.params)
         return scored_records(self._reward, items)
 
 

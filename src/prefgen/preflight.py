@@ -1,5 +1,8 @@
 """Checks before any heavy work: every problem that can be known from a config, all at once.
 
+:func:`load_config` is how every command reads a pipeline: schema, plug-in parameters and the
+checks below, reported together.
+
 Nothing here creates, starts or downloads anything, so ``prefgen validate`` leaves no trace. The
 same checks also run on the raw YAML of a config that failed its schema, on whichever values are
 usable, so a user sees the missing model next to the misspelt key (not one after the other).
@@ -11,7 +14,73 @@ import os
 from pathlib import Path
 from typing import Any
 
-from prefgen.config import PipelineConfig
+from pydantic import ValidationError
+
+from prefgen.config import ConfigError, GenerateConfig, PipelineConfig, read_raw
+from prefgen.registry import UnknownPluginError, generation_strategies, pairing_strategies, rewards
+from prefgen.validation import format_validation_error
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
+    """Read, override, expand and validate a pipeline YAML; raise ConfigError listing every problem.
+
+    Also validates the plug-ins' own parameters (importing only their light modules) and, when
+    anything is wrong, adds the problems that the usable values show, so a user sees the missing
+    model next to the misspelt key (not one after the other).
+    """
+    raw, problems = read_raw(path, overrides)
+    config = None
+    try:
+        config = PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(format_validation_error(exc))
+    problems.extend(plugin_problems(raw))
+    if problems:
+        problems.extend(p for p in raw_problems(raw) if p not in problems)  # all that can be known, at once
+    if problems:
+        raise ConfigError(str(path), problems)
+    assert config is not None
+    return config
+
+
+def plugin_problems(raw: dict[str, Any]) -> list[str]:
+    """The Params of the reward, pairing and generation plug-ins the raw config names."""
+    problems = []
+    reward = raw.get("reward")
+    if isinstance(reward, list):
+        reward = {"name": "combined", "components": reward}
+    if isinstance(reward, dict) and isinstance(reward.get("name"), str):
+        problems += rewards.params_problems(reward["name"], _without(reward, "name"), "reward")
+    pairing = raw.get("pairing", {})
+    if isinstance(pairing, dict) and isinstance(pairing.get("strategy", ""), str):
+        name = pairing.get("strategy", "best_worst")
+        problems += pairing_strategies.params_problems(name, _without(pairing, "strategy"), "pairing")
+    generate = raw.get("generate", {})
+    if isinstance(generate, dict):
+        generate = GenerateConfig._backend_is_the_old_name(generate)
+        if isinstance(generate.get("strategy", ""), str):
+            name = generate.get("strategy", "sampling")
+            params = _without(generate, "strategy", "shard_size")
+            problems += generation_strategies.params_problems(name, params, "generate")
+            problems += _resampling_problems(raw, name)
+    return problems
+
+
+def _resampling_problems(raw: dict[str, Any], strategy: str) -> list[str]:
+    """``target_pairs`` needs a generation strategy that can draw fresh samples for a prompt."""
+    if raw.get("target_pairs") is None:
+        return []
+    try:
+        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
+    except UnknownPluginError:
+        return []  # reported with the strategy's own problems
+    if cls.resamples:
+        return []
+    return [f"target_pairs: generate.strategy {strategy!r} cannot sample a prompt again (use sampling, or remove target_pairs)"]
+
+
+def _without(section: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in section.items() if k not in keys}
 
 
 def config_problems(config: PipelineConfig) -> list[str]:
@@ -52,7 +121,6 @@ def _all_usable(params: dict[str, Any]) -> bool:
 
 def _generation_problems(strategy: str, model_path: str, params: dict[str, Any]) -> list[str]:
     from prefgen.generation.model_ref import check_model_path
-    from prefgen.registry import UnknownPluginError, generation_strategies
 
     try:
         cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
@@ -68,7 +136,6 @@ def _generation_problems(strategy: str, model_path: str, params: dict[str, Any])
 def engine_cpu_problems(config: PipelineConfig) -> list[str]:
     """Enough Ray CPUs for the engines and scoring, when Ray is started here (a cluster's are
     checked when it is joined: :func:`prefgen.executors.engine_pool.get_pool`)."""
-    from prefgen.registry import UnknownPluginError, generation_strategies
 
     if config.runtime != "ray" or config.ray.address or os.environ.get("RAY_ADDRESS"):
         return []

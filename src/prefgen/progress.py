@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -36,7 +36,7 @@ class StageTracker:
         self._progress: Progress | None = None
 
     @contextmanager
-    def live(self) -> Iterator["StageTracker"]:
+    def live(self) -> Iterator[StageTracker]:
         if self.quiet:
             yield self
             return
@@ -56,7 +56,7 @@ class StageTracker:
             yield self
         self._progress = None
 
-    def stage(self, name: str, total: int, done: int = 0) -> "StageBar":
+    def stage(self, name: str, total: int, done: int = 0) -> StageBar:
         task = self._progress.add_task(name, total=total, completed=done) if self._progress else None
         return StageBar(self._progress, task)
 

@@ -1,53 +1,116 @@
-"""One plug-in contract for rewards, pairing strategies, prompt sources and generation strategies.
+"""One plug-in contract for rewards, pairing strategies, prompt sources, generation strategies and
+named models.
 
 A registry maps short names to ``"module:Object"`` and imports a module only when its plug-in is
-used, so validating a config stays cheap. A user's own plug-in is named by its import path
-(``my_package.module:MyStrategy``). Every plug-in class has a ``Params`` pydantic model that
-forbids unknown keys; :meth:`Registry.params_problems` turns its errors into lines naming the YAML
-path (``pairing.min_margn: unknown key``), and a misspelt name gets "did you mean".
+used, so validating a config stays cheap. The core registers only what every method shares
+(``length``, ``regex``, ``combined``, ``best_worst``, ``all_pairs``, ``sampling``, ``replay``).
+Methods add theirs without the core naming them: a method is a package whose light
+``__init__`` holds a ``PLUGINS`` table (kind -> name -> ``"module:Object"``), announced through
+the ``prefgen.methods`` entry-point group. prefgen's own methods (``prefgen.methods.*``) are
+announced in its ``pyproject.toml`` exactly as a third-party package would announce one.
+
+A user's own plug-in can also be named by its import path (``my_package.module:MyStrategy``).
+Every plug-in class has a ``Params`` pydantic model that forbids unknown keys;
+:meth:`Registry.params_problems` turns its errors into lines naming the YAML path
+(``pairing.min_margn: unknown key``), and a misspelt name gets "did you mean".
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import threading
+from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from prefgen.validation import format_validation_error
+
+ENTRY_POINT_GROUP = "prefgen.methods"
+KINDS = ("reward", "pairing strategy", "prompt source", "generation strategy", "model")
 
 
 class UnknownPluginError(ValueError):
     """A plug-in name is neither registered nor an importable ``module:Object`` path."""
 
 
+def import_object(target: str, kind: str) -> Any:
+    """The object a ``"module:Object"`` path names; UnknownPluginError naming ``kind`` if none."""
+    module_name, _, attribute = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise UnknownPluginError(f"cannot import {kind} {target!r}: {exc}") from exc
+
+
+_methods_lock = threading.Lock()
+_methods: dict[str, dict[str, dict[str, str]]] | None = None
+
+
+def installed_methods() -> dict[str, dict[str, dict[str, str]]]:
+    """Every method announced in the ``prefgen.methods`` entry-point group: name -> its PLUGINS table.
+
+    Read once per process (under a lock: scoring threads may ask at the same time). A method whose
+    table cannot be loaded is an installation error, raised naming the method."""
+    global _methods
+    with _methods_lock:
+        if _methods is None:
+            found = {}
+            for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+                try:
+                    table = point.load()
+                except Exception as exc:
+                    raise UnknownPluginError(f"method {point.name!r} ({point.value}) cannot be loaded: {exc}") from exc
+                unknown = set(table) - set(KINDS)
+                if unknown:
+                    raise UnknownPluginError(f"method {point.name!r}: unknown plug-in kinds {sorted(unknown)}; known: {KINDS}")
+                found[point.name] = table
+            _methods = found
+        return _methods
+
+
 class Registry:
     """Names of one kind of plug-in, resolved lazily to classes derived from ``base``."""
 
-    def __init__(self, kind: str, entries: dict[str, str], base: str):
-        self.kind = kind  # how messages name it: "reward", "pairing strategy", ...
-        self.entries = entries  # name -> "module:Object"; the dict stays shared with its module
-        self.base = base  # "module:Class" every plug-in must derive from
+    def __init__(self, kind: str, core: dict[str, str], base: str | None):
+        self.kind = kind  # how messages name it, and the key of a method's PLUGINS table
+        self.core = core  # name -> "module:Object" for the plug-ins every method shares
+        self.base = base  # "module:Class" every plug-in must derive from (None: any object)
+
+    @property
+    def entries(self) -> dict[str, str]:
+        """Every registered name: the core's and the installed methods'."""
+        merged = dict(self.core)
+        for method, table in installed_methods().items():
+            for name, target in table.get(self.kind, {}).items():
+                if name in merged and merged[name] != target:
+                    raise UnknownPluginError(f"{self.kind} {name!r} is registered twice (method {method!r})")
+                merged[name] = target
+        return merged
 
     def names(self) -> list[str]:
         return sorted(self.entries)
 
-    def load(self, name: str) -> type:
-        """The class registered under ``name``, or imported from ``package.module:Object``."""
-        target = self.entries.get(name)
+    def load(self, name: str) -> Any:
+        """The object registered under ``name``, or imported from ``package.module:Object``."""
+        entries = self.entries
+        target = entries.get(name)
         if target is None:
             if ":" not in name:
-                close = difflib.get_close_matches(name, self.entries, n=3)
+                close = difflib.get_close_matches(name, entries, n=3)
                 hint = f" Did you mean: {', '.join(close)}?" if close else ""
                 raise UnknownPluginError(
-                    f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}; "
+                    f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(entries))}; "
                     "or give an import path 'package.module:Class'."
                 )
             target = name
-        cls = _import(target, self.kind)
-        base = _import(self.base, self.kind)
-        if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise UnknownPluginError(f"{target!r} is not a subclass of {self.base.replace(':', '.')}")
-        return cls
+        obj = import_object(target, self.kind)
+        if self.base is not None:
+            base = import_object(self.base, self.kind)
+            if not (isinstance(obj, type) and issubclass(obj, base)):
+                raise UnknownPluginError(f"{target!r} is not a subclass of {self.base.replace(':', '.')}")
+        return obj
 
     def params_problems(self, name: str, params: dict[str, Any], path: str) -> list[str]:
         """Every problem with ``name`` and its ``params``, each line prefixed with the YAML path."""
@@ -63,8 +126,6 @@ class Registry:
         try:
             return cls.Params(**params), []
         except ValidationError as exc:
-            from prefgen.config import format_validation_error
-
             return None, [f"{prefix}{line}" for line in format_validation_error(exc)]
 
     def build(self, name: str, params: dict[str, Any], *args: Any) -> Any:
@@ -73,16 +134,8 @@ class Registry:
         return cls(cls.Params(**params), *args)
 
 
-def _import(target: str, kind: str) -> Any:
-    module_name, _, attribute = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise UnknownPluginError(f"cannot import {kind} {target!r}: {exc}") from exc
-
-
 def _name_key(kind: str) -> str:
-    return {"reward": "name", "prompt source": "source"}.get(kind, "strategy")
+    return {"reward": "name", "prompt source": "source", "model": "path"}.get(kind, "strategy")
 
 
 rewards = Registry(
@@ -90,11 +143,7 @@ rewards = Registry(
     {
         "length": "prefgen.rewards.length:LengthReward",
         "regex": "prefgen.rewards.regex:RegexReward",
-        "quote": "prefgen.rewards.quote:QuoteReward",
-        "execution": "prefgen.rewards.execution:ExecutionReward",
         "combined": "prefgen.rewards.combined:CombinedReward",
-        "tool_call": "prefgen.rewards.tool_call:ToolCallReward",
-        "refusal": "prefgen.rewards.refusal:RefusalReward",
     },
     base="prefgen.rewards.base:Reward",
 )
@@ -104,33 +153,21 @@ pairing_strategies = Registry(
     {
         "best_worst": "prefgen.pairing:BestWorst",
         "all_pairs": "prefgen.pairing:AllPairs",
-        "quote_tuning": "prefgen.pairing:QuoteTuning",
-        "refusal": "prefgen.refusal.pairing:RefusalPairing",
-        "tree": "prefgen.tooluse.tree_pairing:TreePairing",
     },
     base="prefgen.pairing:PairingStrategy",
 )
 
-prompt_sources = Registry(
-    "prompt source",
-    {
-        "humaneval": "prefgen.sources.builtin:HumanEvalSource",
-        "stdlib_docs": "prefgen.sources.builtin:StdlibDocsSource",
-        "mbpp": "prefgen.sources.builtin:MbppSource",
-        "bfcl": "prefgen.sources.builtin:BfclSource",
-        "stdlib_tools": "prefgen.sources.builtin:StdlibToolsSource",
-        "qa": "prefgen.sources.builtin:QaSource",
-        "stdlib_facts": "prefgen.sources.builtin:StdlibFactsSource",
-    },
-    base="prefgen.sources.base:PromptSource",
-)
+prompt_sources = Registry("prompt source", {}, base="prefgen.sources.base:PromptSource")
 
 generation_strategies = Registry(
     "generation strategy",
     {
         "sampling": "prefgen.generation.sampling:SamplingStrategy",
         "replay": "prefgen.generation.replay:ReplayStrategy",
-        "tree_search": "prefgen.generation.tree_search:TreeSearchStrategy",
     },
     base="prefgen.generation.strategy:GenerationStrategy",
 )
+
+# Named models (``model.path: demo``): name -> "module:function" returning the model's directory,
+# made (trained, converted) on first use and cached.
+models = Registry("model", {}, base=None)

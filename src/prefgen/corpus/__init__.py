@@ -5,6 +5,6 @@
 - :mod:`prefgen.corpus.build`: ``build_index`` and ``index_info``.
 - :mod:`prefgen.corpus.index`: the on-disk layout and the validating loader ``CorpusIndex``.
 - :mod:`prefgen.corpus.suffix_search` and :mod:`prefgen.corpus.quip`: the exact, batched scorer.
-- :mod:`prefgen.corpus.demo`: the standard-library docstring index used by the demo.
+- :mod:`prefgen.methods.quote.demo_index`: the standard-library docstring index used by the demo.
 - :mod:`prefgen.corpus.cli`: the ``prefgen index`` commands.
 """

@@ -2,13 +2,13 @@
 randomly initialised weights, saved in the Hugging Face layout that vLLM and TRL load.
 
 Tests use them because no model hub is reachable; the demo policy starts from one and is then
-trained on the demo corpus (see ``prefgen.demo.policy``).
+trained on the demo corpus (see ``prefgen.demo.training``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 # A minimal chat template, so that chat prompts work with models built here.
 CHAT_TEMPLATE = (

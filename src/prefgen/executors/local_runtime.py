@@ -6,7 +6,8 @@ same as with Ray: the same requests reach the same engine code, the same rows th
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from prefgen.config import ModelConfig
 from prefgen.executors.runtime import Runtime, map_in_order

@@ -7,7 +7,8 @@ nothing) and :meth:`Runtime.shutdown` stops it, in one place: the run's ``finall
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Protocol, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 from prefgen.config import ModelConfig, PipelineConfig
 

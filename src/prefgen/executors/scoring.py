@@ -15,11 +15,11 @@ TASK_RETRIES = 3  # a scoring task whose worker process dies (killed, node lost)
 
 
 def _reward(name: str, params: dict[str, Any]):
-    from prefgen.rewards import build_reward
+    from prefgen.registry import rewards
 
     key = canonical_json([name, params])
     if key not in _REWARDS:
-        _REWARDS[key] = build_reward(name, params)
+        _REWARDS[key] = rewards.build(name, params)
     return _REWARDS[key]
 
 

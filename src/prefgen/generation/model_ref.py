@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from prefgen.registry import models
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _WHOLE_FILE_LIMIT = 64 << 20
 _EDGE = 1 << 20
@@ -32,27 +34,21 @@ class ModelRef:
 
 def check_model_path(path: str) -> list[str]:
     """Cheap pre-flight check of ``model.path``; returns problems."""
-    if path in ("demo", "demo:facts", "demo:tools") or Path(path).is_dir():
+    if path in models.entries or Path(path).is_dir():
         return []
     if _HUB_ID.match(path) and not path.startswith((".", "/")):
         return []  # resolved (cache or hub) in resolve_model, still before any heavy work
-    return [f"model.path: no model directory at {path!r} (expected 'demo', a local directory or a hub id)"]
+    named = ", ".join(repr(n) for n in models.names())
+    return [f"model.path: no model directory at {path!r} (expected a local directory, a hub id or a named model: {named})"]
 
 
 def resolve_model(path: str) -> ModelRef:
-    """A local directory for ``path`` ('demo', a directory, or a hub id) and its fingerprint."""
-    if path == "demo":
-        from prefgen.demo.policy import demo_policy_dir
+    """A local directory for ``path`` (a named model, a directory, or a hub id) and its fingerprint.
 
-        local = demo_policy_dir()
-    elif path == "demo:facts":  # the refusal-awareness demo's policy, with a knowledge gap
-        from prefgen.demo.facts_policy import facts_policy_dir
-
-        local = facts_policy_dir()
-    elif path == "demo:tools":  # the tool-use demo's policy, trained to partial call accuracy
-        from prefgen.demo.tools_policy import tools_policy_dir
-
-        local = tools_policy_dir()
+    Named models (``demo``, ``demo:facts``, ...) are registered by the methods
+    (:data:`prefgen.registry.models`); each is made (trained, converted) on first use and cached."""
+    if path in models.entries:
+        local = Path(models.load(path)())
     elif Path(path).is_dir():
         local = Path(path)
     elif _HUB_ID.match(path):

@@ -26,7 +26,7 @@ class GenerationRequest:
     sampling: dict[str, Any]
 
 
-def sampling_params(config: "SamplingParams") -> dict[str, Any]:
+def sampling_params(config: SamplingParams) -> dict[str, Any]:
     """The sampling parameters shared by every request (vLLM's SamplingParams keywords)."""
     return {
         "n": config.n,
@@ -50,7 +50,7 @@ def round_seed(run_seed: int, prompt_id: str, round: int) -> int:
     return int(content_hash(f"{run_seed}:{prompt_id}:resample:{round}")[:8], 16) & 0x7FFFFFFF
 
 
-def build_requests(prompts: list[Prompt], config: "SamplingParams", round: int = 0) -> list[GenerationRequest]:
+def build_requests(prompts: list[Prompt], config: SamplingParams, round: int = 0) -> list[GenerationRequest]:
     """One request per prompt, each with its own seed (derived from the re-sampling round too)."""
     shared = sampling_params(config)
     requests = []

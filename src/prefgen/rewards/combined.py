@@ -21,7 +21,8 @@ A component that cannot score a candidate makes the combined score null, with it
 from __future__ import annotations
 
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -53,7 +54,7 @@ class CombinedParams(RewardParams):
     gate: Gate | None = None
 
     @model_validator(mode="after")
-    def _components_are_valid(self) -> "CombinedParams":
+    def _components_are_valid(self) -> CombinedParams:
         from prefgen.registry import rewards
 
         problems = []

@@ -6,7 +6,7 @@ it says nothing about quality.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import Field
 

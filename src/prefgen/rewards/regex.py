@@ -7,7 +7,7 @@ Useful for format constraints ("ends with a citation", "no apologies"); patterns
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import Field, field_validator
 

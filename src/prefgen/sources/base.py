@@ -8,7 +8,8 @@ pipeline's key is never silently ignored.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,7 +37,7 @@ class PromptSource:
         """The source's rows, in a stable order."""
         raise NotImplementedError
 
-    def problems(self) -> list[str]:
+    def check(self) -> list[str]:
         """Cheap checks before any heavy work (files the options name exist...), as
         ``option: what is wrong``. Default: none."""
         return []

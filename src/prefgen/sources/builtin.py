@@ -1,15 +1,18 @@
-"""The built-in prompt sets as source plug-ins (``prompts.source: builtin:NAME``)."""
+"""Prompt sources whose rows come from one function: the shape of every built-in prompt set.
+
+A method's source (``prompts.source: builtin:NAME``) is a :class:`LoaderSource` with its
+``Params`` and a ``loader`` naming the function (``"module:function"``, imported on first use), so
+validating a config never imports the method's data code.
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, ClassVar, Iterable, Literal
-
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import Field
-
-from prefgen.sources.base import PromptSource, SourceParams
+from prefgen.registry import import_object
+from prefgen.sources.base import PromptSource
 
 
 class LoaderSource(PromptSource):
@@ -18,7 +21,7 @@ class LoaderSource(PromptSource):
     loader: ClassVar[str]  # "module:function", imported on first use
     local_paths: ClassVar[dict[str, str]] = {}  # option -> "file" or "dir" that must exist (hf:NAME aside)
 
-    def problems(self) -> list[str]:
+    def check(self) -> list[str]:
         found = []
         for option, kind in self.local_paths.items():
             value = getattr(self.params, option)
@@ -29,111 +32,5 @@ class LoaderSource(PromptSource):
         return found
 
     def rows(self) -> Iterable[dict[str, Any]]:
-        module_name, _, function_name = self.loader.partition(":")
-        load_rows = getattr(importlib.import_module(module_name), function_name)
+        load_rows = import_object(self.loader, "prompt source loader")
         return load_rows(**self.params.model_dump(exclude_none=True))
-
-
-class StdlibDocsParams(SourceParams):
-    limit: int | None = Field(None, ge=0)
-    heldout_fraction: float = Field(0.1, ge=0, le=1, description="Share of objects held out (by name hash).")
-    seed: int = 0
-    min_reference_chars: int | None = None
-    max_reference_chars: int | None = None
-    kinds: list[str] | None = None
-    modules: list[str] | str | None = None
-
-
-class StdlibDocsSource(LoaderSource):
-    """Questions about standard-library objects, answered by their docstrings."""
-
-    Params = StdlibDocsParams
-    loader = "prefgen.sources.stdlib_docs:load_rows"
-
-
-class HumanEvalParams(SourceParams):
-    limit: int | None = Field(None, ge=0)
-    with_canonical: bool = True
-    task_ids: list[str] | None = None
-
-
-class HumanEvalSource(LoaderSource):
-    """The HumanEval problems shipped with prefgen."""
-
-    Params = HumanEvalParams
-    loader = "prefgen.sources.humaneval:load_rows"
-
-
-class MbppParams(SourceParams):
-    path: str = Field(description="An MBPP-layout .jsonl or .json file.")
-    limit: int | None = Field(None, ge=0)
-
-
-class MbppSource(LoaderSource):
-    """Problems in MBPP's layout, from a file."""
-
-    Params = MbppParams
-    loader = "prefgen.sources.mbpp_format:load_rows"
-    local_paths = {"path": "file"}
-
-
-class BfclParams(SourceParams):
-    data_dir: str = Field(description="The folder holding BFCL_<version>_<category>.json and possible_answer/.")
-    categories: list[str] | None = Field(None, description="BFCL categories to read (default: the single-turn ones).")
-    limit: int | None = Field(None, ge=0)
-    prompt_style: Literal["chat", "text"] = "chat"
-    version: str = "v4"
-
-
-class BfclSource(LoaderSource):
-    """Tool-calling requests from the Berkeley Function Calling Leaderboard's data files."""
-
-    Params = BfclParams
-    loader = "prefgen.sources.bfcl:load_rows"
-    local_paths = {"data_dir": "dir"}
-
-
-class StdlibToolsParams(SourceParams):
-    limit: int | None = Field(None, ge=0)
-    heldout_fraction: float = Field(0.2, ge=0, le=1, description="Share of requests held out (by hash).")
-    seed: int = 0
-    per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
-
-
-class StdlibToolsSource(LoaderSource):
-    """Tool-calling requests over curated standard-library functions, with checked ground truths."""
-
-    Params = StdlibToolsParams
-    loader = "prefgen.sources.stdlib_tools:load_rows"
-
-
-class QaParams(SourceParams):
-    path: str = Field(description="A .jsonl, .json list, .parquet file or hf:NAME dataset of questions.")
-    layout: str | dict[str, str] = Field(
-        "plain", description="plain | triviaqa | nq | selfaware, or {question, answers, answerable} dotted paths."
-    )
-    template: str | None = Field(None, description="Prompt text with {question}.")
-    split: str = "train"
-    limit: int | None = Field(None, ge=0)
-
-
-class QaSource(LoaderSource):
-    """Short-answer questions with gold answers (and unanswerable ones), in common QA layouts."""
-
-    Params = QaParams
-    loader = "prefgen.sources.qa_format:load_rows"
-    local_paths = {"path": "file"}
-
-
-class StdlibFactsParams(SourceParams):
-    limit: int | None = Field(None, ge=0)
-    heldout_fraction: float = Field(0.25, ge=0, lt=1, description="Share of questions held out (by hash).")
-    unanswerable_share: float = Field(0.15, ge=0, lt=1, description="Share of questions about names that exist nowhere.")
-    seed: int = 0
-
-
-class StdlibFactsSource(LoaderSource):
-    """Short-answer questions about the installed standard library, some unanswerable by construction."""
-
-    Params = StdlibFactsParams
-    loader = "prefgen.sources.stdlib_facts:load_rows"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -62,7 +63,7 @@ def check_source_name(source: str, options: dict[str, Any]) -> list[str]:
     if name is not None:
         params, problems = prompt_sources.create_params(name, options)
         if params is not None:
-            problems = prompt_sources.load(name)(params).problems()
+            problems = prompt_sources.load(name)(params).check()
         # the plug-in's own name is prompts.source; its Params are prompts.options
         return [f"prompts.{p}" if p.startswith("source:") else f"prompts.options.{p}" for p in problems]
     if options:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -20,8 +19,9 @@ def parse_settings(overrides: list[str]):
     """
     from pydantic import ValidationError
 
-    from prefgen.config import apply_overrides, format_validation_error
+    from prefgen.config import apply_overrides
     from prefgen.train.settings import DPOSettings
+    from prefgen.validation import format_validation_error
 
     raw: dict = {}
     problems = apply_overrides(raw, overrides)
@@ -37,7 +37,7 @@ def dpo_command(
     pairs_dir: Path = typer.Argument(..., metavar="PAIRS_DIR", help="A pairs/ dataset, e.g. outputs/NAME/latest/pairs."),
     model: str = typer.Option(..., "--model", help="Starting policy: 'demo', a model directory or a hub id."),
     out: Path = typer.Option(..., "--out", help="Directory to save the trained model to (replaced if a model)."),
-    overrides: Optional[List[str]] = typer.Argument(
+    overrides: list[str] | None = typer.Argument(
         None, metavar="[KEY=VALUE]...", help="Training settings, e.g. beta=0.05 trainer=simpo lora.r=8 epochs=2"
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),

@@ -1,0 +1,12 @@
+"""Execution feedback (LeTI): programs run against their tests in the sandbox.
+
+See README.md beside this file. Plug-ins, imported only when used:
+"""
+
+PLUGINS = {
+    "reward": {"execution": "prefgen.methods.execution.reward:ExecutionReward"},
+    "prompt source": {
+        "humaneval": "prefgen.methods.execution.sources:HumanEvalSource",
+        "mbpp": "prefgen.methods.execution.sources:MbppSource",
+    },
+}

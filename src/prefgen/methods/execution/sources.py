@@ -1,0 +1,34 @@
+"""The method's prompt sources: ``builtin:humaneval`` and ``builtin:mbpp``: programming problems with tests."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from prefgen.sources.base import SourceParams
+from prefgen.sources.builtin import LoaderSource
+
+
+class HumanEvalParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    with_canonical: bool = True
+    task_ids: list[str] | None = None
+
+
+class HumanEvalSource(LoaderSource):
+    """The HumanEval problems shipped with prefgen."""
+
+    Params = HumanEvalParams
+    loader = "prefgen.methods.execution.humaneval:load_rows"
+
+
+class MbppParams(SourceParams):
+    path: str = Field(description="An MBPP-layout .jsonl or .json file.")
+    limit: int | None = Field(None, ge=0)
+
+
+class MbppSource(LoaderSource):
+    """Problems in MBPP's layout, from a file."""
+
+    Params = MbppParams
+    loader = "prefgen.methods.execution.mbpp:load_rows"
+    local_paths = {"path": "file"}

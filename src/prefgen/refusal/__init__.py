@@ -1,8 +1,0 @@
-"""Refusal awareness (R-Tuning and its preference-data follow-ups).
-
-The parts, each a module: :mod:`answers` (is a short answer correct?), :mod:`detector` (is it a
-refusal?), :mod:`classify` (correct / wrong / refusal / hedged / unscorable), :mod:`knowledge`
-(does the policy know a question's answer?), :mod:`pairing` (which pairs teach it to answer what
-it knows and refuse the rest), :mod:`records` (R-Tuning's own SFT records) and :mod:`metrics`
-(answer rate, refusal and hallucination rates, AP).
-"""
