@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from prefgen.markdown import markdown_table
 from prefgen.pair_quality import render_pair_quality
 from prefgen.records import PreferencePair, Scored
 
@@ -102,7 +103,7 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
         f"Made by prefgen on {facts.created}. Load it with "
         f"`datasets.load_from_disk('<this directory>/pairs')`; columns follow TRL's DPO format.",
         "## Provenance",
-        _table(
+        key_value_table(
             [
                 ("version", facts.version),
                 ("dataset fingerprint", facts.fingerprint),
@@ -114,20 +115,20 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
             ]
         ),
         "## Counts",
-        _table(sorted(facts.counts.items())),
+        key_value_table(sorted(facts.counts.items())),
     ]
     if facts.unpaired:
-        parts += ["Prompts without a pair, by reason:", _table(sorted(facts.unpaired.items()))]
+        parts += ["Prompts without a pair, by reason:", key_value_table(sorted(facts.unpaired.items()))]
     if facts.target_section:
         parts += [facts.target_section]
     if facts.changes:
-        parts += ["## Changes since the previous version", _table(sorted(facts.changes.items()))]
+        parts += ["## Changes since the previous version", key_value_table(sorted(facts.changes.items()))]
     if facts.pair_quality:
         parts += [render_pair_quality(facts.pair_quality)]
     parts += [
         "## Score distribution",
         "Means count unscorable samples (null) as 0, as Quote-Tuning reports them; `mean_scored` leaves them out.",
-        _table([(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in summary.items()]),
+        key_value_table([(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in summary.items()]),
         "```\n" + text_histogram(values) + "\n```",
         "![score distribution](score_distribution.png)",
     ]
@@ -141,10 +142,9 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
     return "\n\n".join(parts) + "\n"
 
 
-def _table(rows) -> str:
-    lines = ["| key | value |", "| --- | --- |"]
-    lines += [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows]
-    return "\n".join(lines)
+def key_value_table(rows) -> str:
+    """A two-column ``key | value`` markdown table."""
+    return markdown_table(("key", "value"), rows)
 
 
 def _example(pair: PreferencePair) -> str:

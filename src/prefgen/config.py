@@ -115,7 +115,6 @@ class OutputConfig(Section):
 class RayConfig(Section):
     address: str | None = Field(None, description="Cluster to join; default: $RAY_ADDRESS, else start locally.")
     num_cpus: int | None = Field(None, gt=0)
-    score_batch_size: int = Field(256, gt=0, description="Candidates per scoring task.")
 
 
 class TargetPairsConfig(Section):

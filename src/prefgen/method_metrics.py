@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prefgen.markdown import markdown_table
 from prefgen.records import Prompt, Scored
 
 MetricValue = float | int | None
@@ -49,12 +50,9 @@ def method_table(metrics: list[dict[str, Any]]) -> str:
         "",
         "Reported by the reward (see its section of the README for definitions).",
         "",
-        "| metric | " + " | ".join(f"policy {r}" for r in rounds) + " |",
-        "| --- | " + " | ".join("---" for _ in rounds) + " |",
     ]
-    for name in names:
-        cells = [_cell(m.get("method", {}).get(name)) for m in metrics]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    rows = [[name, *(_cell(m.get("method", {}).get(name)) for m in metrics)] for name in names]
+    lines.append(markdown_table(["metric", *(f"policy {r}" for r in rounds)], rows))
     return "\n".join(lines)
 
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from prefgen.card import score_summary
 from prefgen.config import ConfigError, PipelineConfig
-from prefgen.executors.runtime import Runtime, make_runtime
+from prefgen.executors.runtime import Runtime
+from prefgen.executors.selection import make_runtime
 from prefgen.generation.strategy import GenerationContext, GenerationStrategy
 from prefgen.hashing import content_hash
 from prefgen.metrics import split_metrics

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from prefgen.config import ConfigError, PipelineConfig
-from prefgen.executors.runtime import make_runtime
+from prefgen.executors.selection import make_runtime
 from prefgen.hashing import content_hash
 from prefgen.method_metrics import HeldoutRound, method_table, plot_method_metrics
 from prefgen.pipeline import PipelineRun, RunFailed, RunSummary

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
-from prefgen.config import ModelConfig, PipelineConfig
+from prefgen.config import ModelConfig
 
 
 class ScoringJobs(Protocol):
@@ -38,17 +38,6 @@ class Runtime:
 
     def shutdown(self) -> None:
         """Stop everything this runtime started."""
-
-
-def make_runtime(config: PipelineConfig) -> Runtime:
-    """The runtime ``config.runtime`` names."""
-    if config.runtime == "local":
-        from prefgen.executors.local_runtime import LocalRuntime
-
-        return LocalRuntime()
-    from prefgen.executors.ray_runtime import RayRuntime
-
-    return RayRuntime(config.ray)
 
 
 def map_in_order(engine: Any, batches: Sequence[Any]) -> Iterator[tuple[int, Any]]:

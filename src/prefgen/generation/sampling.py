@@ -4,21 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
-from prefgen.generation.strategy import GenerationStrategy, ModelIdentity, StrategyParams
-
-
-class SamplingParams(StrategyParams):
-    """The ``generate:`` keys of sampling (vLLM's SamplingParams, and the run's seed)."""
-
-    n: int = Field(4, ge=1, description="Samples per prompt.")
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    top_k: int = Field(-1, ge=-1)
-    max_tokens: int = Field(128, gt=0)
-    stop: list[str] = Field(default_factory=list)
-    seed: int = 0
+from prefgen.generation.requests import SamplingParams
+from prefgen.generation.strategy import GenerationStrategy, ModelIdentity
 
 
 class SamplingStrategy(GenerationStrategy):

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from prefgen.card import _table as card_table
+from prefgen.card import key_value_table
 from prefgen.config import PairingConfig, TargetPairsConfig
 from prefgen.pairing import PairingResult
 from prefgen.records import Prompt, Scored
@@ -152,4 +152,4 @@ def render_target(outcome: TargetOutcome) -> str:
         "Prompts left without a pair were sampled again with fresh seeds (only them), each round's "
         "samples pooled with the earlier ones before pairing; the first pairs in prompt order are published."
     )
-    return "\n\n".join(["## Target pairs", headline, note, card_table(rows)])
+    return "\n\n".join(["## Target pairs", headline, note, key_value_table(rows)])
