@@ -25,7 +25,7 @@ from prefgen.records import Prompt, Scored
 from prefgen.sources.reader import PromptSet
 from prefgen.stages.target import DROPPED_REASON, target_stage
 
-TESTS = str(Path(__file__).resolve().parent)
+TESTS = str(Path(__file__).resolve().parents[1])
 TIED_ROUNDS = [0, 0, 1, 1, 2, 3]  # q0, q1 pair at once; q2, q3 in round 1; q4 in round 2; q5 in round 3
 
 

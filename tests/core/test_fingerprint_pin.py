@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from prefgen.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PINNED_FINGERPRINT = "5a68b96716cd9ca2"
 
 

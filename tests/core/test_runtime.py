@@ -7,7 +7,7 @@ import pytest
 
 from test_fingerprint_pin import PINNED_FINGERPRINT, run_example
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "prefgen"
+SRC = Path(__file__).resolve().parents[2] / "src" / "prefgen"
 
 
 def imported_modules(path: Path) -> set[str]:
