@@ -287,6 +287,10 @@ def _shape_variants(item: dict, calls) -> list:
     present = [p for p in required if p in args]
     if present:
         out.append(_variant("missing_required", _with_arg(calls, 0, present[0], None, drop=True)))
+    ((_, allowed),) = item["ground_truth"][0].items()
+    needed = [p for p in args if p not in required and "" not in allowed.get(p, [""])]
+    if needed:  # an answer parameter the schema calls optional but the answer needs
+        out.append(_variant("missing_answer_param", _with_arg(calls, 0, needed[0], None, drop=True)))
     out.append(_variant("extra_param", _with_arg(calls, 0, "zz_extra_param", 1)))
     if len(args) >= 2:
         out.append(_variant("reordered_kwargs", [(name, dict(reversed(list(args.items())))), *calls[1:]]))

@@ -89,25 +89,32 @@ def judged():
         for item in bfcl_outputs.load_items(data_dir, category)
     }
 
-    def bfcl_valid(output: bfcl_outputs.Output) -> bool:
+    def bfcl_verdict(output: bfcl_outputs.Output) -> tuple[bool, str | None]:
+        """BFCL's (valid, error_type), as its eval runner reaches them."""
         item = items[(output.category, output.item_id)]
         if item["ground_truth"] is None:  # the runner's irrelevance rule
-            return output.decoded is None or is_empty(output.decoded)
-        if output.decoded is None or not is_call_format(output.decoded):
-            return False
-        return ast_checker(item["function"], output.decoded, item["ground_truth"], python, output.category,
-                           MODEL_NAME)["valid"]
+            valid = output.decoded is None or is_empty(output.decoded)
+            return valid, None if valid else "irrelevance_error:decoder_success"
+        if output.decoded is None:
+            return False, "ast_decoder:decoder_failed"
+        if not is_call_format(output.decoded):
+            return False, "ast_decoder:decoder_wrong_output_format"
+        result = ast_checker(item["function"], output.decoded, item["ground_truth"], python, output.category,
+                             MODEL_NAME)
+        return result["valid"], None if result["valid"] else result["error_type"]
 
-    rows = []
+    rows, errors = [], []
     for output in bfcl_outputs.generate(data_dir, seed=0):
         task = tasks.get((output.category, output.item_id))
-        ours = task is not None and bool(reward.score_text(output.text, task).details["valid"])
-        rows.append((output, ours, bfcl_valid(output)))
-    return rows, tasks, dropped
+        details = reward.score_text(output.text, task).details if task is not None else {}
+        valid, error = bfcl_verdict(output)
+        rows.append((output, bool(details.get("valid")), valid))
+        errors.append((output, details.get("bfcl_error"), error))
+    return rows, tasks, dropped, errors
 
 
 def test_the_outputs_cover_every_category_and_rule_class(judged):
-    rows, _, _ = judged
+    rows, *_ = judged
     assert len(rows) >= 1000
     assert {o.category for o, _, _ in rows} == set(bfcl_outputs.CATEGORIES)
     rules = Counter(o.rule for o, _, _ in rows)
@@ -115,7 +122,7 @@ def test_the_outputs_cover_every_category_and_rule_class(judged):
         "reference", "each_allowed_value", "optional_given", "empty_for_omissible", "answer_type_not_schema",
         "int_for_float", "normalised_string", "tuple_for_array", "int_in_float_array", "list_of_dicts",
         "tuple_for_tuple", "nested_dict_truth", "param_missing_from_schema", "wrong_value", "wrong_type",
-        "wrong_name", "missing_required", "extra_param", "reordered_kwargs", "parallel_reordered",
+        "wrong_name", "missing_required", "missing_answer_param", "extra_param", "reordered_kwargs", "parallel_reordered",
         "wrong_call_count", "no_call", "chat_json", "no_call_empty_list", "no_call_prose", "made_a_call",
         *bfcl_outputs.DELIBERATE,
     }
@@ -125,12 +132,13 @@ def test_the_outputs_cover_every_category_and_rule_class(judged):
                  "param_missing_from_schema", "int_for_float", "reference"):
         assert (rule, True) in verdicts, f"no output of {rule} that BFCL accepts"
     for rule in ("tuple_for_array", "int_in_float_array", "wrong_type", "wrong_value", "missing_required",
+                 "missing_answer_param",
                  "extra_param", "wrong_name", "wrong_call_count", "list_of_dicts", "nested_dict_truth"):
         assert (rule, False) in verdicts, f"no output of {rule} that BFCL rejects"
 
 
 def test_prefgen_agrees_with_bfcls_checker_except_the_documented_differences(judged):
-    rows, _, _ = judged
+    rows, *_ = judged
     print("\n" + agreement_table(rows))
     unexpected = [(o.category, o.item_id, o.rule, o.text[:200], ours, bfcl) for o, ours, bfcl in rows
                   if ours != bfcl and o.rule not in bfcl_outputs.DELIBERATE]
@@ -142,7 +150,7 @@ def test_prefgen_agrees_with_bfcls_checker_except_the_documented_differences(jud
 
 
 def test_the_reader_drops_only_items_bfcl_can_never_accept(judged):
-    rows, tasks, dropped = judged
+    rows, tasks, dropped, _ = judged
     outputs_of = defaultdict(list)
     for output, _, bfcl in rows:
         outputs_of[(output.category, output.item_id)].append((output.rule, bfcl))
@@ -157,18 +165,35 @@ def test_the_reader_drops_only_items_bfcl_can_never_accept(judged):
 
 
 def agreement_table(rows) -> str:
-    """Agreement per category and per rule class, as a Markdown table."""
-    lines = ["| by | outputs | BFCL accepts | prefgen accepts | agree |", "|---|---:|---:|---:|---:|"]
-    for label, key in (("category", lambda o: o.category), ("rule", lambda o: o.rule)):
-        groups = defaultdict(list)
-        for output, ours, bfcl in rows:
-            groups[key(output)].append((ours, bfcl))
-        for name in sorted(groups):
-            cases = groups[name]
-            agree = sum(ours == bfcl for ours, bfcl in cases)
-            lines.append(f"| {label}: {name} | {len(cases)} | {sum(b for _, b in cases)} | "
-                         f"{sum(o for o, _ in cases)} | {agree} ({100 * agree / len(cases):.1f}%) |")
-    agree = sum(ours == bfcl for _, ours, bfcl in rows)
-    lines.append(f"| all | {len(rows)} | {sum(b for *_, b in rows)} | {sum(o for _, o, _ in rows)} | "
-                 f"{agree} ({100 * agree / len(rows):.1f}%) |")
+    """Agreement per category and per rule class, as a Markdown table (deliberate classes marked *)."""
+    lines = [
+        "| by | outputs | BFCL accepts | prefgen accepts | agree | agree outside the deliberate classes |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    groups = defaultdict(list)
+    for output, ours, bfcl in rows:
+        deliberate = output.rule in bfcl_outputs.DELIBERATE
+        groups[("category", output.category)].append((ours, bfcl, deliberate))
+        groups[("rule", output.rule + ("*" if deliberate else ""))].append((ours, bfcl, deliberate))
+        groups[("all", "")].append((ours, bfcl, deliberate))
+    for (label, name), cases in sorted(groups.items(), key=lambda g: (g[0][0] == "all", g[0])):
+        agree = sum(ours == bfcl for ours, bfcl, _ in cases)
+        usual = [(ours, bfcl) for ours, bfcl, deliberate in cases if not deliberate]
+        usual_agree = sum(ours == bfcl for ours, bfcl in usual)
+        lines.append(
+            f"| {label}{': ' + name if name else ''} | {len(cases)} | {sum(b for _, b, _ in cases)} | "
+            f"{sum(o for o, _, _ in cases)} | {agree} ({100 * agree / len(cases):.1f}%) | "
+            + (f"{usual_agree} / {len(usual)}" if usual else "-") + " |"
+        )
     return "\n".join(lines)
+
+
+def test_error_types_are_bfcls_own(judged):
+    """Where both reject an answer, details.bfcl_error is the error_type BFCL's runner gives."""
+    *_, errors = judged
+    compared = [(o, ours, bfcl) for o, ours, bfcl in errors
+                if bfcl is not None and o.rule not in bfcl_outputs.DELIBERATE and ours is not None]
+    assert len(compared) >= 500
+    assert "simple_function_checker:missing_optional" in {bfcl for _, _, bfcl in compared}
+    different = Counter((ours, bfcl) for _, ours, bfcl in compared if ours != bfcl)
+    assert not different, different
