@@ -34,7 +34,7 @@ MAX_TEXT_CHARS = 20_000
 MAX_DEPTH = 24
 MAX_INT_DIGITS = 4300  # Python's own limit for converting an int to text (sys.int_info)
 _MAX_INT = 10**MAX_INT_DIGITS
-_FENCE_CHARS = 32  # a fence and its language tag: the most the limit allows beyond MAX_TEXT_CHARS
+_FENCE_CHARS = 32  # room beyond MAX_TEXT_CHARS for a code fence and its language tag
 _PARSE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, TypeError)
 
 
