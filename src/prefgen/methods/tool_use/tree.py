@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prefgen.methods.tool_use.steps import DEFAULT_MARKS, split_steps
-
 from prefgen.generation.engine_jobs import Continuation, ExpandRequest
+from prefgen.methods.tool_use.steps import DEFAULT_MARKS, split_steps
 
 
 class SearchSettings(BaseModel):

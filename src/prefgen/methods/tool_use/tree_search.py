@@ -39,6 +39,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from prefgen.generation.candidates import candidate_id, to_candidates
+from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
 from prefgen.generation.requests import GenerationRequest, build_requests, prompt_seed
 from prefgen.generation.sampling import SamplingParams, SamplingStrategy
 from prefgen.hashing import content_hash
@@ -50,7 +51,6 @@ from prefgen.methods.tool_use.deficiency import (
 )
 from prefgen.methods.tool_use.task import reference_answer
 from prefgen.methods.tool_use.tree import Node, SearchResult, SearchSettings, search
-from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
 from prefgen.records import Candidate, Prompt
 
 log = logging.getLogger(__name__)
