@@ -1,7 +1,8 @@
 """A built-in reward: the share of configured regular expressions a response matches.
 
 Useful for format constraints ("ends with a citation", "no apologies"); patterns listed under
-``forbid`` count as satisfied when they do *not* match.
+``forbid`` count as satisfied when they do *not* match. A response longer than ``max_chars``
+(100,000 characters by default) is not matched at all: score None, reason ``too_long``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from prefgen.rewards.base import Reward, RewardParams, RewardResult
 class RegexParams(RewardParams):
     require: list[str] = Field(default_factory=list, description="Patterns a good response matches.")
     forbid: list[str] = Field(default_factory=list, description="Patterns a good response avoids.")
+    max_chars: int = Field(100_000, ge=1, description="Longest response matched, in characters; a longer one "
+                                                      "gets score None (reason too_long) without any pattern run.")
 
     @field_validator("require", "forbid")
     @classmethod
@@ -47,6 +50,11 @@ class RegexReward(Reward):
         total = len(require) + len(forbid)
         results = []
         for _, cand in items:
+            if len(cand.text) > self.params.max_chars:
+                # A pattern's cost can grow faster than the text (backtracking): bound the text first.
+                results.append(RewardResult(None, {"chars": len(cand.text), "max_chars": self.params.max_chars},
+                                            "too_long"))
+                continue
             hits = {p.pattern: bool(p.search(cand.text)) for p in require}
             misses = {p.pattern: not p.search(cand.text) for p in forbid}
             satisfied = sum(hits.values()) + sum(misses.values())

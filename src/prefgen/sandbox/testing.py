@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import marshal
+import threading
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,10 @@ CHECK_NAME = "check"
 _RECORD = "_prefgen_record"
 _EQUAL = "_prefgen_eq"
 _SANDBOX_DIR = Path(__file__).resolve().parent
-_SHIPPED: dict[str, types.CodeType] = {}
+# Built on first use, complete, under the lock, then published in one assignment: the reward's
+# threads call _shipped_code at once and must never see it half filled.
+_SHIPPED: dict[str, types.CodeType] | None = None
+_SHIPPED_LOCK = threading.Lock()
 
 
 class ProblemError(ValueError):
@@ -245,12 +249,19 @@ def _at(node: ast.AST, like: ast.AST) -> ast.AST:
 
 
 def _shipped_code() -> dict[str, types.CodeType]:
-    """The harness, the candidate's server and the plain-data codec, compiled once."""
-    if not _SHIPPED:
-        for name in ("harness", "candidate", "plaindata"):
-            source = (_SANDBOX_DIR / f"{name}.py").read_text()
-            _SHIPPED[name] = compile(source, f"<prefgen-{name}>", "exec", dont_inherit=True, optimize=0)
-    return _SHIPPED
+    """The harness, the candidate's server and the plain-data codec, compiled once (thread-safe)."""
+    global _SHIPPED
+    shipped = _SHIPPED
+    if shipped is None:
+        with _SHIPPED_LOCK:
+            if _SHIPPED is None:
+                built = {}
+                for name in ("harness", "candidate", "plaindata"):
+                    source = (_SANDBOX_DIR / f"{name}.py").read_text()
+                    built[name] = compile(source, f"<prefgen-{name}>", "exec", dont_inherit=True, optimize=0)
+                _SHIPPED = built
+            shipped = _SHIPPED
+    return shipped
 
 
 def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

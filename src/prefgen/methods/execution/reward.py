@@ -6,8 +6,10 @@ crossing between them, so that a program gets credit only for comparisons that h
 values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
 succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
 ``passed``, ``failed`` (an assert failed), ``error`` (an exception, or the program ended before
-its tests did), ``syntax``, ``no_code``, ``timeout``, ``memory``, ``killed`` (output limit or a
-signal); candidates of a broken problem get score ``None`` and reason ``broken_problem``.
+its tests did), ``syntax``, ``no_code``, ``too_long`` (the completion is longer than
+``max_chars``, 100,000 characters by default: it scores 0 without being parsed or run),
+``timeout``, ``memory``, ``killed`` (output limit or a signal); candidates of a broken problem
+get score ``None`` and reason ``broken_problem``.
 
 ``details["feedback"]`` is LeTI's textual feedback in short: the failing test and the traceback
 trimmed to the generated code's frames, with line numbers re-aligned to the completion
@@ -61,7 +63,12 @@ from prefgen.rewards.base import Reward, RewardParams, RewardResult
 LETI_STOP = ["\nclass", "\nassert", '\n"""', "\nprint", "\nif"]
 FORMATS = ("completion", "full")
 HARNESS_VERSION = 2  # 2: tests run apart from the candidate, values cross as plain data
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
+# Fences are found line by line with patterns that cannot backtrack (each quantifier is followed
+# by something it cannot match), so that finding code is linear in the answer's length. One
+# pattern where ``[ \t]*`` and ``[^\n]*`` could both take the same spaces once took minutes
+# over a fence followed by a megabyte of spaces.
+_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)   # a line opening or closing a fence
+_FENCE_LANGUAGE = re.compile(r"[ \t]*([\w+.-]*)")       # the language word after an opener
 _PYTHON_FENCES = ("", "python", "py", "python3", "py3")
 _MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory", "std::bad_alloc")
 
@@ -80,6 +87,9 @@ class ExecutionParams(RewardParams):
     output_chars: int = Field(2000, ge=0, le=1_000_000, description="stdout / stderr kept in details, each.")
     python: str | None = Field(None, description="Interpreter for sandboxed programs (same Python version); "
                                                  "default: the base interpreter of the running one.")
+    max_chars: int = Field(100_000, ge=1_000, le=10_000_000,
+                           description="Longest completion looked at, in characters; a longer one scores 0 "
+                                       "(reason too_long) before any parsing, and starts no sandbox.")
 
 
 @dataclass
@@ -250,6 +260,12 @@ class ExecutionReward(Reward):
         if isinstance(tests, Exception):
             return RewardResult(None, {"broken_problem": True, "problem_error": str(tests)}, "broken_problem")
         compiled, prefix = tests
+        if not raw and len(text) > self.params.max_chars:
+            # Before any pattern, parser or sandbox sees it: every step below is then bounded.
+            return RewardResult(0.0, {"passed": False, "tests_total": len(compiled.sources), "tests_passed": 0,
+                                      "chars": len(text), "max_chars": self.params.max_chars,
+                                      "feedback": f"The completion is too long to run ({len(text)} characters; "
+                                                  f"the limit is {self.params.max_chars})."}, "too_long")
         task = prompt.task
         layout = build_layout(prompt, text, self.params.stop, raw=raw)
         if layout is None:
@@ -258,7 +274,7 @@ class ExecutionReward(Reward):
         try:
             program = _compile(layout.program, PROGRAM_FILE)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
-            feedback = syntax_feedback(exc, layout)
+            feedback = _cap(syntax_feedback(exc, layout), self.params.feedback_chars)
             return RewardResult(0.0, {**_base_details(layout, len(compiled.sources)), "feedback": feedback,
                                       "exception": {"type": type(exc).__name__, "message": str(exc)[:500]}},
                                 "syntax")
@@ -282,14 +298,14 @@ def extract_code(completion: str, stop: Sequence[str] = LETI_STOP) -> tuple[str,
     """(code, first line in the completion (1-based), fenced) or None when there is no code.
 
     The first fenced python block wins; without one the raw text is cut at the earliest stop
-    string.
+    string. Linear in the completion's length.
     """
-    for match in _FENCE.finditer(completion):
-        if match.group(1).lower() in _PYTHON_FENCES:
-            code = match.group(2)
+    for language, start, end in _fenced_blocks(completion):
+        if language.lower() in _PYTHON_FENCES:
+            code = completion[start:end]
             if not code.strip():
                 continue
-            return code, completion.count("\n", 0, match.start(2)) + 1, True
+            return code, completion.count("\n", 0, start) + 1, True
     cut = len(completion)
     for s in stop:
         if s:
@@ -300,6 +316,32 @@ def extract_code(completion: str, stop: Sequence[str] = LETI_STOP) -> tuple[str,
     if not code.strip():
         return None
     return code, 1, False
+
+
+def _fenced_blocks(text: str):
+    """(language, start, end) of each fenced block's code, in order.
+
+    A block opens on a line starting (after spaces or tabs) with three backticks and ending
+    with a newline; it closes on the next line that holds only three backticks (and spaces or
+    tabs), or at the end of the text. Each fence line is looked at once or twice.
+    """
+    fences = _FENCE_LINE.finditer(text)
+    for opener in fences:
+        line_end = text.find("\n", opener.end())
+        if line_end == -1:
+            return  # a fence on the last line opens nothing
+        language = _FENCE_LANGUAGE.match(text, opener.end()).group(1)
+        start = line_end + 1
+        end = len(text)
+        for closer in fences:  # the same iterator: after this block, openers are looked for after it
+            close_end = text.find("\n", closer.end())
+            rest = text[closer.end():close_end if close_end != -1 else len(text)]
+            if not rest.strip(" \t"):
+                end = closer.start()
+                break
+        yield language, start, end
+        if end == len(text):
+            return
 
 
 def build_layout(prompt: Prompt, text: str, stop: Sequence[str] = LETI_STOP, raw: bool = False) -> Layout | None:
