@@ -93,11 +93,11 @@ def build(name: str):
         prompt = Prompt(id=Prompt.make_id("What does json do?", {}), prompt="What does json do?", task={})
         return reward, prompt, "JSON (JavaScript Object Notation) is a lightweight data interchange format."
     if name == "tool_call":
-        from prefgen.sources.stdlib_tools import load_rows
+        from prefgen.methods.tool_use.stdlib_tools import load_rows
 
         row = load_rows(limit=1)[0]
         prompt = Prompt(id=Prompt.make_id(row["prompt"], row["task"]), prompt=row["prompt"], task=row["task"])
-        from prefgen.tooluse.task import reference_answer
+        from prefgen.methods.tool_use.task import reference_answer
 
         return build_reward("tool_call", {}), prompt, reference_answer(row["task"]["ground_truth"])
     if name == "refusal":
@@ -190,7 +190,7 @@ def _linearity(sizes: dict[str, dict]) -> float | None:
 
 def quote_available(cap: float) -> str | None:
     """None if the demo index is cached or builds within ``cap`` seconds, else why it is skipped."""
-    code = "from prefgen.corpus.demo import demo_index_dir; demo_index_dir()"
+    code = "from prefgen.methods.quote.demo_index import demo_index_dir; demo_index_dir()"
     try:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=cap, check=False)
     except subprocess.TimeoutExpired:

@@ -114,11 +114,11 @@ def build_test_program(program: str, tests: list[str] | str, *, setup: str | Non
     Raises ``SyntaxError`` (or ``ValueError`` for NUL bytes) for a program that does not
     compile, and :class:`ProblemError` for tests or setup that cannot run.
     """
-    program_code = _compile(program, PROGRAM_FILE)
+    program_code = compile_source(program, PROGRAM_FILE)
     setup_code = None
     if setup:
         try:
-            setup_code = _compile(setup, SETUP_FILE)
+            setup_code = compile_source(setup, SETUP_FILE)
         except (SyntaxError, ValueError) as exc:
             raise ProblemError(f"setup code does not compile: {exc}") from exc
     compiled = compile_tests(tests, entry_point)
@@ -234,7 +234,8 @@ def _literal(text: str) -> Any:
         return None
 
 
-def _compile(source: str, filename: str) -> types.CodeType:
+def compile_source(source: str, filename: str) -> types.CodeType:
+    """``source`` compiled for the sandbox, with none of the compiling module's future flags."""
     return compile(source, filename, "exec", dont_inherit=True, optimize=0)
 
 

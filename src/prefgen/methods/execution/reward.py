@@ -254,7 +254,7 @@ class ExecutionReward(Reward):
 
     def _prepare(self, prompt: Prompt, text: str, raw: bool = False):
         """A (TestProgram, Layout) to run, or the RewardResult when there is nothing to run."""
-        from prefgen.sandbox.testing import PROGRAM_FILE, TestProgram, _compile
+        from prefgen.sandbox.testing import PROGRAM_FILE, TestProgram, compile_source
 
         tests = self._tests(prompt)
         if isinstance(tests, Exception):
@@ -272,13 +272,13 @@ class ExecutionReward(Reward):
             return RewardResult(0.0, {"passed": False, "tests_total": len(compiled.sources), "tests_passed": 0,
                                       "feedback": "No code found in the completion."}, "no_code")
         try:
-            program = _compile(layout.program, PROGRAM_FILE)
+            program = compile_source(layout.program, PROGRAM_FILE)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
             feedback = _cap(syntax_feedback(exc, layout), self.params.feedback_chars)
             return RewardResult(0.0, {**_base_details(layout, len(compiled.sources)), "feedback": feedback,
                                       "exception": {"type": type(exc).__name__, "message": str(exc)[:500]}},
                                 "syntax")
-        setup = _compile(task["setup"], "<setup>") if task.get("setup") else None
+        setup = compile_source(task["setup"], "<setup>") if task.get("setup") else None
         return TestProgram(program, compiled.code, compiled.kind, compiled.sources, setup, task.get("entry_point"),
                            compiled.names, prefix), layout
 

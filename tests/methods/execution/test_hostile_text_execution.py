@@ -16,7 +16,7 @@ import pytest
 
 from prefgen.records import Candidate, Prompt
 from prefgen.rewards.combined import CombinedReward
-from prefgen.rewards.execution import ExecutionReward, extract_code
+from prefgen.methods.execution.reward import ExecutionReward, extract_code
 from prefgen.rewards.length import LengthReward
 from prefgen.rewards.regex import RegexReward
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 
-from prefgen.sources.humaneval import load_rows
+from prefgen.methods.execution.humaneval import load_rows
 
 PROBLEMS = 16
 
@@ -22,8 +22,8 @@ PROBLEMS = 16
 SCRIPT = textwrap.dedent("""
     import json, sys
     from prefgen.records import Candidate, Prompt
-    from prefgen.rewards.execution import ExecutionReward
-    from prefgen.sources.humaneval import load_rows
+    from prefgen.methods.execution.reward import ExecutionReward
+    from prefgen.methods.execution.humaneval import load_rows
 
     items = []
     for i, row in enumerate(load_rows(limit=int(sys.argv[1]))):
