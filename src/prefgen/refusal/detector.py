@@ -18,7 +18,8 @@ is no break), and each clause into words. A phrase fires when its words
 Words match whole ("unknown_value", "unknown.py" and "notknown" are not "unknown"), and a phrase
 is never a single word: answers that merely contain "unknown", "sure" or "not" are answers.
 In a phrase, ``[a|b]`` marks optional alternatives ("I do not have [enough|any] information") and
-``{a|b}`` required ones ("I cannot {answer|say}").
+``{a|b}`` required ones ("I cannot {answer|say}"), ``<kind>`` one of :data:`PREMISE_KINDS` and
+``~`` a word of the question that names its topic (not a function word).
 Users can replace the phrases and add regular expressions (searched, case-insensitive, in the
 cleaned answer, with no guard).
 
@@ -102,8 +103,8 @@ COMMON_PHRASES = (
     "... not part of my training data.",
     "My knowledge does not {cover|include|extend}.",
     # lacking information or knowledge
-    "I do not have [enough|sufficient|any|the|that|this|specific|reliable|accurate|the necessary|"
-    "the relevant|the required|access to] {information|knowledge|data|details}.",
+    ("I do not have [enough|sufficient|any|the|that|this|specific|reliable|accurate|the necessary|"
+     "the relevant|the required|access to] {information|knowledge|data|details}."),
     "I have no {information|knowledge|data|details}.",
     "I lack [the|enough|sufficient|the necessary] {information|knowledge|data}.",
     "I {could not|cannot|was unable to|am unable to} find [any|the|enough|reliable] information.",

@@ -49,7 +49,7 @@ class RefusalParams(RewardParams):
     premise_rejection: bool = Field(
         default=True, description="'There is no such function' to an unanswerable question abstains (kind premise_rejection).")
     max_answer_chars: int = Field(
-        default=2000, gt=0, description="Only this many characters of a sample are judged (hostile text stays fast).")
+        default=2000, gt=0, le=20_000, description="Only this many characters of a sample are judged (hostile text stays fast).")
     knowledge_rule: Literal["sampled", "greedy", "entropy"] = "sampled"
     known_threshold: float = Field(default=0.5, gt=0, le=1, description="Sampled rule: share correct for 'known'.")
     uncertain_share: float = Field(default=0.5, ge=0, le=1, description="Entropy rule: share labelled unknown.")
