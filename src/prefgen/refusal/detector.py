@@ -212,6 +212,7 @@ class _Phrase:
     text: str
     anywhere: bool  # may stand anywhere in a clause, not only at its start
     slots: tuple[Slot, ...]
+    first: frozenset[str] | None  # the words it can start with (None: any word)
 
 
 def _words_of(part: str, phrase: str) -> tuple[str, ...]:
@@ -236,7 +237,20 @@ def _compile_phrase(phrase: str) -> _Phrase:
             slots.append((words,))
     if sum(min(len(alt) for alt in slot) for slot in slots) < 2:
         raise ValueError(f"refusal phrase {phrase!r} must have at least two words")
-    return _Phrase(phrase, anywhere, tuple(slots))
+    return _Phrase(phrase, anywhere, tuple(slots), _first_words(slots))
+
+
+def _first_words(slots: Sequence[Slot]) -> frozenset[str] | None:
+    """The words a match can start with: the first slot's, and the next's while slots are optional."""
+    first: set[str] = set()
+    for slot in slots:
+        for alt in slot:
+            if alt[:1] == (TOPIC_WORD,):
+                return None
+            first.update(alt[:1])
+        if () not in slot:
+            return frozenset(first)
+    return frozenset(first)
 
 
 def _compile(phrases: Iterable[str]) -> list[_Phrase]:
@@ -289,7 +303,10 @@ def _find(phrases: list[_Phrase], found: list[list[str]], asked: list[list[str]]
         if asked and _in_question(phrase, asked):
             continue
         for words, starts in zip(found, starts_of):
-            for pos in range(len(words)) if phrase.anywhere else starts:
+            positions = range(len(words)) if phrase.anywhere else starts
+            if phrase.first is not None:
+                positions = [pos for pos in positions if pos < len(words) and words[pos] in phrase.first]
+            for pos in positions:
                 if not _match_at(words, pos, phrase.slots, topic):
                     continue
                 subject = words[max(s for s in starts if s <= pos) : pos]
