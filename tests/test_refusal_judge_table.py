@@ -48,6 +48,9 @@ ROWS = [
     (CAPITAL, ["Paris"], "I honestly don't know.", "refusal"),
     (CAPITAL, ["Paris"], "It is impossible to say.", "refusal"),
     (CAPITAL, ["Paris"], "I lack the knowledge to answer this.", "refusal"),
+    (CAPITAL, ["Paris"], "I don't have the answer.", "refusal"),
+    (CAPITAL, ["Paris"], "I can't provide that information.", "refusal"),
+    (CAPITAL, ["Paris"], "My knowledge doesn't cover that.", "refusal"),
     # --- Unicode variants of refusals -------------------------------------------------------
     (CAPITAL, ["Paris"], "I don\u2019t know.", "refusal"),  # curly apostrophe
     (CAPITAL, ["Paris"], "I don\u00b4t know.", "refusal"),  # acute accent as apostrophe
@@ -87,6 +90,10 @@ ROWS = [
     (CAPITAL, ["Paris"], "Not Lyon but Paris.", "correct"),
     (CAPITAL, ["Paris"], "Paris, not Lyon.", "correct"),
     (CAPITAL, ["Paris"], "Not only Paris is a capital; Paris is the answer.", "correct"),
+    (CAPITAL, ["Paris"], "Paris is not wrong.", "correct"),
+    (CAPITAL, ["Paris"], "Paris would be incorrect.", "wrong"),
+    (MOONS, ["1", "one"], "It has 2, not 1.", "wrong"),
+    (MOONS, ["1", "one"], "Not 2 but 1.", "correct"),
     # --- symbols, signs and decimals --------------------------------------------------------
     (STROUSTRUP, ["C++"], "C++", "correct"),
     (STROUSTRUP, ["C++"], "He created C++.", "correct"),

@@ -78,8 +78,10 @@ COMMON_PHRASES = (
     # cannot answer / say / tell / determine
     "I cannot {answer|say|tell|determine|be sure|be certain|confirm|verify|recall|remember}.",
     "I'm {unable|not able} to {answer|say|tell|determine|confirm|verify|recall}.",
-    "I cannot {provide|give|offer} [an|the|a definitive|a reliable|an accurate] answer.",
-    "I'm {unable|not able} to {provide|give|offer} [an|the|a definitive|a reliable|an accurate] answer.",
+    ("I cannot {provide|give|offer|share} [an|the|a|that|this|any|a definitive|a reliable|an accurate] "
+     "{answer|information}."),
+    ("I'm {unable|not able} to {provide|give|offer|share} [an|the|a|that|this|any|a definitive|a reliable|"
+     "an accurate] {answer|information}."),
     "I do not {recall|remember}.",
     "It is {impossible|not possible|hard|difficult} to {say|tell|determine}.",
     "It is not possible to {know|answer}.",
@@ -103,10 +105,10 @@ COMMON_PHRASES = (
     "... not part of my training data.",
     "My knowledge does not {cover|include|extend}.",
     # lacking information or knowledge
-    ("I do not have [enough|sufficient|any|the|that|this|specific|reliable|accurate|the necessary|"
-     "the relevant|the required|access to] {information|knowledge|data|details}."),
-    "I have no {information|knowledge|data|details}.",
-    "I lack [the|enough|sufficient|the necessary] {information|knowledge|data}.",
+    ("I {do not have|do not possess|lack} [enough|sufficient|any|the|that|this|a|an|specific|reliable|"
+     "accurate|the necessary|the relevant|the required|access to|a definitive|an exact] "
+     "{information|knowledge|data|details|answer}."),
+    "I have no {information|knowledge|data|details|answer}.",
     "I {could not|cannot|was unable to|am unable to} find [any|the|enough|reliable] information.",
     "I do not have access to [that|this|the] information.",
     "I would need more {information|context|details}.",
