@@ -97,3 +97,11 @@ def test_no_regex_of_the_judge_nests_quantifiers(module):
     for pattern in patterns:
         assert not any(_repeats(pattern.pattern)), pattern.pattern
     assert any(_repeats(r"(?:a+)*b"))  # the check itself finds a nested quantifier
+
+
+def test_a_user_pattern_that_nests_quantifiers_is_refused_when_the_config_is_read():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"refusal_patterns[\s\S]*exponential time"):
+        build_reward("refusal", {"refusal_patterns": [r"^(\w+\s?)*$"]})
+    assert build_reward("refusal", {"refusal_patterns": [r"^\s*pass\b", r"(ab)+"]})  # plain ones are fine

@@ -21,7 +21,7 @@ In a phrase, ``[a|b]`` marks optional alternatives ("I do not have [enough|any] 
 ``{a|b}`` required ones ("I cannot {answer|say}"), ``<kind>`` one of :data:`PREMISE_KINDS` and
 ``~`` a word of the question that names its topic (not a function word).
 Users can replace the phrases and add regular expressions (searched, case-insensitive, in the
-cleaned answer, with no guard).
+cleaned answer, with no guard; one that repeats a repeated part, such as ``(a+)+``, is refused).
 
 A *premise rejection* says the thing asked about does not exist ("There is no such function",
 "No module named foo", "`foo` does not exist"): see :meth:`RefusalDetector.premise_rejection`.
@@ -317,6 +317,42 @@ def _find(phrases: list[_Phrase], found: list[list[str]], asked: list[list[str]]
     return None
 
 
+def nests_quantifiers(pattern: str) -> bool:
+    """Does the regular expression repeat something that itself repeats (``(a+)*``, ``(a|b+){2,}``)?
+
+    Such patterns can backtrack exponentially; the judge uses none and refuses users' (a pattern
+    that does not compile is left to ``re.compile``'s own error).
+    """
+    try:
+        from re import _parser as parser  # the engine's own parser (Python >= 3.11)
+    except ImportError:  # pragma: no cover - older Pythons
+        import sre_parse as parser  # type: ignore[no-redef]
+    repeats = {parser.MAX_REPEAT, parser.MIN_REPEAT, getattr(parser, "POSSESSIVE_REPEAT", parser.MAX_REPEAT)}
+
+    def walk(items, inside: bool) -> bool:
+        for op, arg in items:
+            if op is parser.BRANCH:
+                parts = arg[1]
+            elif op in repeats:
+                if inside:
+                    return True
+                parts = [arg[2]]
+            elif op is parser.SUBPATTERN:
+                parts = [arg[-1]]
+            elif op in (parser.ASSERT, parser.ASSERT_NOT):
+                parts = [arg[1]]
+            else:
+                continue
+            if any(walk(part, inside or op in repeats) for part in parts):
+                return True
+        return False
+
+    try:
+        return walk(parser.parse(pattern).data, False)
+    except re.error:
+        return False
+
+
 @dataclass(frozen=True)
 class Detection:
     """Why a text was judged a refusal or premise rejection: the phrase or pattern that fired."""
@@ -330,6 +366,10 @@ class RefusalDetector:
 
     def __init__(self, phrases: Sequence[str] | None = None, patterns: Sequence[str] = ()):
         self.phrases = _compile(DEFAULT_PHRASES if phrases is None else tuple(phrases))
+        for pattern in patterns:
+            if nests_quantifiers(pattern):
+                raise ValueError(f"refusal pattern {pattern!r} repeats a repeated part (such as (a+)+): it could "
+                                 "take exponential time on hostile text")
         self.patterns = [re.compile(p, re.IGNORECASE) for p in patterns]
         self.premise_openers = _compile(PREMISE_OPENERS)
         self.premise_predicates = _compile(PREMISE_PREDICATES)
