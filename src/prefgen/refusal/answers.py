@@ -160,7 +160,7 @@ def matching_alias(answer: str, aliases: Iterable[str]) -> str | None:
 
 
 def has_answer(answer: str, aliases: Iterable[str]) -> bool:
-    """DPR's rule (some alias's tokens form a contiguous run in the answer's), without negation."""
+    """DPR's rule (some alias's tokens form a contiguous run in the answer's), in an occurrence not negated."""
     return matching_alias(answer, aliases) is not None
 
 
