@@ -51,6 +51,11 @@ NEGATORS = frozenset({
 # A negator right before one of these qualifies the speaker, not the answer ("not sure it is X").
 _NOT_NEGATING_BEFORE = frozenset({"only", "just", "sure", "certain", "know", "recall", "remember"})
 _COPULAS = frozenset({"is", "was", "are", "were", "be", "would", "seems", "sounds"})
+# A verb of its own between a negator and the alias ends the negation ("the city not in Germany is
+# X") unless the negator sits on a verb of opinion, whose negation passes down ("I don't think
+# it is X").
+_FINITE_COPULAS = frozenset({"is", "was", "are", "were", "its", "thats"})
+_OPINION_VERBS = frozenset({"think", "believe", "suppose", "expect", "reckon", "guess", "say"})
 _VERDICTS = (("wrong",), ("incorrect",), ("false",), ("untrue",), ("mistaken",), ("not", "correct"),
              ("not", "right"), ("not", "true"), ("not", "it"), ("not", "answer"))
 
@@ -97,10 +102,13 @@ def _clause_tokens(text: str) -> tuple[list[str], list[int]]:
 
 def _negated(tokens: Sequence[str], scopes: Sequence[int], start: int, end: int) -> bool:
     """Is the alias occurrence ``tokens[start:end]`` negated? (see :func:`find_alias`)"""
-    i = start - 1
+    i, crossed_verb = start - 1, False
     while i >= 0 and scopes[i] == scopes[start]:
-        if tokens[i] in NEGATORS and not (i + 1 < start and tokens[i + 1] in _NOT_NEGATING_BEFORE):
+        following = tokens[i + 1] if i + 1 < start else None
+        if tokens[i] in NEGATORS and following not in _NOT_NEGATING_BEFORE \
+                and (not crossed_verb or following in _OPINION_VERBS):
             return True
+        crossed_verb = crossed_verb or tokens[i] in _FINITE_COPULAS
         i -= 1
     after = [t for t, s in zip(tokens[end : end + 4], scopes[end : end + 4]) if s == scopes[end - 1]]
     while after and after[0] in _COPULAS:
@@ -129,7 +137,10 @@ def find_alias(answer: str, aliases: Iterable[str]) -> AliasMatch:
     - a negator comes before it: "not", "never", "neither", "nor", "cannot" or a negative
       contraction ("isn't", "don't", ...), unless the negator is directly followed by "only",
       "just", "sure", "certain", "know", "recall" or "remember" ("not only X", "I'm not sure it
-      is X", "I don't know if it is X" do not deny X); or
+      is X", "I don't know if it is X" do not deny X), or a verb "is / was / are / were / it's /
+      that's" stands between the negator and the alias ("the city not in Germany is X") and the
+      negator is not on a verb of opinion ("think", "believe", "suppose", "expect", "reckon",
+      "guess", "say": "I don't think it is X" denies X); or
     - it is followed, after optional "is / was / are / were / be / would / seems / sounds", by a
       verdict: "wrong", "incorrect", "false", "untrue", "mistaken", or "not" / "isn't" + "correct",
       "right", "true", "it", "the answer".
