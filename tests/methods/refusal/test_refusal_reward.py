@@ -99,6 +99,8 @@ def test_layouts_map_to_the_task_format():
     ({"question": "Q?", "answers": []}, "task.answers: empty"),
     ({"question": "Q?", "answers": [3]}, "every gold answer must be a non-empty string"),
     ({"question": "Q?", "answers": ["x"], "answerable": "no"}, "task.answerable: expected true or false"),
+    ({"question": "Q?", "answers": ["Paris", "the"]}, "gold answer 'the' normalises to nothing"),
+    ({"question": "Q?", "answers": ["\u200b..."]}, "normalises to nothing"),
 ])
 def test_task_problems(task, reason):
     assert reason in task_problem(task)
@@ -114,7 +116,8 @@ def test_bad_rows_are_rejected_with_reasons(tmp_path):
     rows = [{"question": "Capital of France?", "answers": ["Paris"]},
             {"answers": ["x"]},
             {"question": "Q2?", "answers": "Paris"},
-            {"question": "Unanswerable?", "answer": None, "answerable": False}]
+            {"question": "Unanswerable?", "answer": None, "answerable": False},
+            {"question": "Article?", "answers": ["The"]}]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n", encoding="utf-8")
     reward = rewards.build("refusal", {})
     config = PromptsConfig(source="builtin:qa", options={"path": str(path)})
@@ -123,5 +126,6 @@ def test_bad_rows_are_rejected_with_reasons(tmp_path):
     reasons = [r.reason for r in result.rejected]
     assert reasons[0].startswith("task.question: missing")
     assert reasons[1].startswith("task.answers: expected a list")
-    assert reasons[2].startswith("not a JSON object")
+    assert "gold answer 'The' normalises to nothing" in reasons[2]
+    assert reasons[3].startswith("not a JSON object")
     assert len(load_rows(str(path), limit=2)) == 2

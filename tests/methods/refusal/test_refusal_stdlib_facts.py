@@ -25,7 +25,10 @@ def _names(question: str) -> list[str]:
 
 def test_rows_are_deterministic_and_valid():
     assert load_rows() == ROWS
-    assert all(task_problem(r["task"]) is None for r in ROWS)
+    # A default whose gold answers normalise to nothing (``'.'``) is a task error: the reader rejects it.
+    problems = [task_problem(r["task"]) for r in ROWS]
+    assert all(p is None or "normalises to nothing" in p for p in problems)
+    assert sum(p is not None for p in problems) <= 3
     assert len({r["task"]["question"] for r in ROWS}) == len(ROWS)
     counts = Counter((r["task"]["fact"], r["task"]["answerable"]) for r in ROWS)
     assert all(counts[(fact, ok)] >= 10 for fact in ("defines", "default", "required") for ok in (True, False))
@@ -82,3 +85,12 @@ def test_the_reader_keeps_split_and_the_reward_accepts_every_row():
     by_question = {r["task"]["question"]: r for r in ROWS[:200]}
     assert all(p.split == by_question[p.task["question"]]["split"] for p in result.prompts)
     assert all(p.task["module"] == by_question[p.task["question"]]["module"] for p in result.prompts)
+
+
+def test_a_fact_no_answer_could_match_goes_to_the_rejects():
+    reward = rewards.build("refusal", {})
+    result = read_prompts(PromptsConfig(source="builtin:stdlib_facts"), reward.task_problem)
+    unmatchable = [r for r in ROWS if task_problem(r["task"])]
+    assert len(result.prompts) == len(ROWS) - len(unmatchable)
+    assert [r.reason for r in result.rejected] == [task_problem(r["task"]) for r in unmatchable]
+    assert all("normalises to nothing" in r.reason for r in result.rejected)

@@ -1,55 +1,177 @@
-"""Deciding whether a short answer is correct, as the SQuAD and TriviaQA scripts do.
+"""Deciding whether a short answer is correct: SQuAD/TriviaQA matching that keeps what differs.
 
-Both sides are normalised (lower case; TriviaQA's ``_`` and quote-like characters become spaces;
-other punctuation is removed as in SQuAD; the articles a/an/the dropped; whitespace collapsed),
-then an answer *has* a gold answer when one alias's tokens occur as a contiguous token run in
-the answer's tokens (DPR's "has answer"): "1" does not match "1990", "Paris" matches "It is
-Paris".
+Both sides are first cleaned (:func:`clean_text`: curly quotes and primes become straight, the
+minus sign and Unicode hyphens become ``-``, zero-width, soft-hyphen and bidi-control characters
+are removed, then NFKC), then normalised as the SQuAD and TriviaQA scripts do (lower case;
+TriviaQA's ``_`` becomes a space; punctuation removed, any Unicode punctuation or symbol and not
+only ASCII's; the articles a/an/the dropped; whitespace collapsed) except for the punctuation that
+makes answers differ, which stays:
+
+- ``+`` and ``#`` right after a letter or digit: "C++", "C#" and "C" are three answers;
+- a minus sign opening a number: "-1" is not "1";
+- ``. , : / -`` between two digits: "3.5" is not "35", "1/2" not "12" (a thousands comma goes:
+  "1,000" is "1000").
+
+"U.S.A." is still "usa" and "utf-8" "utf8". An answer *has* a gold answer when one alias's
+tokens occur as a contiguous token run in the answer's tokens (DPR's "has answer": "1" does not
+match "1990", "Paris" matches "It is Paris") in an occurrence that is not negated (see
+:func:`find_alias`).
 """
 
 from __future__ import annotations
 
 import re
-import string
+import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-# TriviaQA maps these to spaces before anything else; SQuAD's punctuation set lacks the curly ones.
-_SPACE_CHARS = "_\u2018\u2019\u00b4`\u201c\u201d"
-_SPACE_TABLE = str.maketrans({ch: " " for ch in _SPACE_CHARS})
-_DROP_TABLE = str.maketrans("", "", "".join(ch for ch in string.punctuation if ch not in _SPACE_CHARS))
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
+MAX_ANSWER_CHARS = 2000  # the refusal reward judges at most this much of a sample (see classify)
+
+_INVISIBLE = ("\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+              "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff")
+_LIKE = {
+    "'": "\u2018\u2019\u201a\u201b\u2032\u00b4`\u02bc\u02b9",
+    '"': "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb",
+    "-": "\u2212\u2010\u2011\ufe63\uff0d",
+    "\n": "\r\u2028\u2029\x85",
+}
+_CLEAN_TABLE = str.maketrans({ch: to for to, chars in _LIKE.items() for ch in chars} |
+                             {ch: None for ch in _INVISIBLE})
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# One alternative per kept piece of punctuation (named group), then any other non-word character.
+_PUNCTUATION = re.compile(r"(?P<keep>(?<=\d)[.,:/-](?=\d)|(?<![\w.,:/+#-])-(?=\d)|(?<=\w)[+#]+)|[^\w\s]")
+_ARTICLES = frozenset({"a", "an", "the"})
+# Where a negation's scope ends (see find_alias): sentence punctuation and contrast words.
+_CLAUSE_BREAK = re.compile(r"[;!?()\[\]{}\n\u2014]|[.,:\u2013](?!\w)|(?<!\w)[.,:\u2013]")
+_CONTRAST = frozenset({"but", "rather", "instead", "however", "though", "although", "whereas"})
+NEGATORS = frozenset({
+    "not", "never", "neither", "nor", "cannot", "isnt", "arent", "wasnt", "werent", "dont", "doesnt", "didnt",
+    "cant", "couldnt", "wont", "wouldnt", "shouldnt", "aint", "hasnt", "havent", "hadnt"})
+# A negator right before one of these qualifies the speaker, not the answer ("not sure it is X").
+_NOT_NEGATING_BEFORE = frozenset({"only", "just", "sure", "certain", "know", "recall", "remember"})
+_COPULAS = frozenset({"is", "was", "are", "were", "be", "would", "seems", "sounds"})
+# A verb of its own between a negator and the alias ends the negation ("the city not in Germany is
+# X") unless the negator sits on a verb of opinion, whose negation passes down ("I don't think
+# it is X").
+_FINITE_COPULAS = frozenset({"is", "was", "are", "were", "its", "thats"})
+_OPINION_VERBS = frozenset({"think", "believe", "suppose", "expect", "reckon", "guess", "say"})
+_VERDICTS = (("wrong",), ("incorrect",), ("false",), ("untrue",), ("mistaken",), ("not", "correct"),
+             ("not", "right"), ("not", "true"), ("not", "it"), ("not", "answer"))
+
+
+def clean_text(text: str) -> str:
+    """Unicode clean-up before any matching: quotes and dashes unified, invisibles removed, NFKC."""
+    # Translate before NFKC too: NFKC turns the acute accent (a common apostrophe) into a space
+    # and a combining mark.
+    return unicodedata.normalize("NFKC", text.translate(_CLEAN_TABLE)).translate(_CLEAN_TABLE)
+
+
+def _keep_or_drop(match: re.Match[str]) -> str:
+    return match.group("keep") or ""
+
+
+def _normalise_clean(text: str) -> list[str]:
+    text = _THOUSANDS.sub("", text.lower().replace("_", " "))
+    return [t for t in _PUNCTUATION.sub(_keep_or_drop, text).split() if t not in _ARTICLES]
 
 
 def normalise_answer(text: str) -> str:
-    """SQuAD/TriviaQA normalisation of a short answer (see the module docstring)."""
-    text = text.translate(_SPACE_TABLE).lower().translate(_DROP_TABLE)
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
+    """The normalised answer (see the module docstring)."""
+    return " ".join(_normalise_clean(clean_text(text)))
 
 
 def answer_tokens(text: str) -> list[str]:
     """The normalised answer split into tokens."""
-    return normalise_answer(text).split()
+    return _normalise_clean(clean_text(text))
 
 
-def _contains_run(haystack: Sequence[str], needle: Sequence[str]) -> bool:
-    if not needle or len(needle) > len(haystack):
-        return False
-    width = len(needle)
-    return any(list(haystack[i : i + width]) == list(needle) for i in range(len(haystack) - width + 1))
+def _clause_tokens(text: str) -> tuple[list[str], list[int]]:
+    """The answer's tokens and, for each, the number of the negation scope it is in."""
+    tokens: list[str] = []
+    scopes: list[int] = []
+    scope = 0
+    for piece in _CLAUSE_BREAK.split(clean_text(text)):
+        scope += 1
+        for token in _normalise_clean(piece):
+            scope += token in _CONTRAST
+            tokens.append(token)
+            scopes.append(scope)
+    return tokens, scopes
+
+
+def _negated(tokens: Sequence[str], scopes: Sequence[int], start: int, end: int) -> bool:
+    """Is the alias occurrence ``tokens[start:end]`` negated? (see :func:`find_alias`)"""
+    i, crossed_verb = start - 1, False
+    while i >= 0 and scopes[i] == scopes[start]:
+        following = tokens[i + 1] if i + 1 < start else None
+        if tokens[i] in NEGATORS and following not in _NOT_NEGATING_BEFORE \
+                and (not crossed_verb or following in _OPINION_VERBS):
+            return True
+        crossed_verb = crossed_verb or tokens[i] in _FINITE_COPULAS
+        i -= 1
+    after = [t for t, s in zip(tokens[end : end + 4], scopes[end : end + 4]) if s == scopes[end - 1]]
+    while after and after[0] in _COPULAS:
+        after.pop(0)
+    if after and after[0] in ("isnt", "wasnt", "arent", "werent"):
+        after[0] = "not"
+    return any(tuple(after[: len(v)]) == v for v in _VERDICTS)
+
+
+@dataclass(frozen=True)
+class AliasMatch:
+    """Which gold alias an answer gives (``alias``), or only denies (``negated``)."""
+
+    alias: str | None = None
+    negated: str | None = None
+
+
+def find_alias(answer: str, aliases: Iterable[str]) -> AliasMatch:
+    """The first alias the answer gives on token boundaries, not negated.
+
+    An occurrence of an alias (its normalised tokens as a contiguous run of the answer's) is
+    *negated* when, within its scope -- the stretch of the answer between sentence punctuation
+    (``. , ; : ! ? ( ) [ ] { }``, dashes, line breaks) and the contrast words "but", "rather",
+    "instead", "however", "though", "although", "whereas" --
+
+    - a negator comes before it: "not", "never", "neither", "nor", "cannot" or a negative
+      contraction ("isn't", "don't", ...), unless the negator is directly followed by "only",
+      "just", "sure", "certain", "know", "recall" or "remember" ("not only X", "I'm not sure it
+      is X", "I don't know if it is X" do not deny X), or a verb "is / was / are / were / it's /
+      that's" stands between the negator and the alias ("the city not in Germany is X") and the
+      negator is not on a verb of opinion ("think", "believe", "suppose", "expect", "reckon",
+      "guess", "say": "I don't think it is X" denies X); or
+    - it is followed, after optional "is / was / are / were / be / would / seems / sounds", by a
+      verdict: "wrong", "incorrect", "false", "untrue", "mistaken", or "not" / "isn't" + "correct",
+      "right", "true", "it", "the answer".
+
+    So for gold X, "it is not X", "not X", "isn't X", "I don't think it is X", "neither A nor X",
+    "X is wrong" and "X isn't right" deny X, while "it is not A, it is X", "not A but X" and "X,
+    not A" give X. The answer gives an alias when at least one occurrence is not negated; an
+    alias that occurs only negated is reported as ``negated``.
+    """
+    tokens, scopes = _clause_tokens(answer)
+    negated = None
+    for alias in aliases:
+        needle = answer_tokens(alias)
+        width = len(needle)
+        if not width:
+            continue
+        starts = [i for i in range(len(tokens) - width + 1) if tokens[i : i + width] == needle]
+        if any(not _negated(tokens, scopes, i, i + width) for i in starts):
+            return AliasMatch(alias=alias)
+        if starts and negated is None:
+            negated = alias
+    return AliasMatch(negated=negated)
 
 
 def matching_alias(answer: str, aliases: Iterable[str]) -> str | None:
-    """The first gold alias the answer contains on token boundaries, or None."""
-    tokens = answer_tokens(answer)
-    for alias in aliases:
-        if _contains_run(tokens, answer_tokens(alias)):
-            return alias
-    return None
+    """The first gold alias the answer gives (on token boundaries, not negated), or None."""
+    return find_alias(answer, aliases).alias
 
 
 def has_answer(answer: str, aliases: Iterable[str]) -> bool:
-    """DPR's rule: some alias's normalised tokens form a contiguous run in the answer's."""
+    """DPR's rule (some alias's tokens form a contiguous run in the answer's), in an occurrence not negated."""
     return matching_alias(answer, aliases) is not None
 
 

@@ -1,11 +1,21 @@
-"""What kind of answer a sample is: correct, wrong, refusal, hedged or unscorable.
+"""What kind of answer a sample is: correct, wrong, refusal, premise rejection, hedged or unscorable.
 
-- ``refusal``: the detector fires and the answer does not contain a gold answer.
+- ``refusal``: the detector fires and the answer does not give a gold answer.
 - ``hedged``: the detector fires but the answer also gives a gold answer ("I'm not sure, but it
   is Paris"): it neither commits nor abstains, so it is kept apart.
-- ``correct`` / ``wrong``: no refusal; a gold alias is (not) in the answer on token boundaries.
-  Any answer to an unanswerable question (``answerable: false``) is ``wrong``: it hallucinates.
+- ``premise_rejection`` (unanswerable questions only, when ``premise_rejection`` is on): the
+  answer says the thing asked about does not exist ("There is no such function"); it abstains
+  for a reason, so the reward scores it like a refusal by default. If both a refusal and a
+  premise rejection are found, the premise rejection (the more specific) is reported.
+- ``correct`` / ``wrong``: no refusal; a gold alias is (not) given on token boundaries and not
+  negated ("it is not Paris" is wrong for Paris; see :func:`prefgen.methods.refusal.answers.find_alias`).
+  Any other answer to an unanswerable question (``answerable: false``) is ``wrong``: it
+  hallucinates. On an answerable question a premise rejection without a gold answer is
+  ``wrong`` (the thing exists; ``details.premise_phrase`` says what was said).
 - ``unscorable``: an empty answer, or an answerable question without gold answers.
+
+Only the first ``max_chars`` characters of a sample are read (``details.truncated`` says when
+more were cut): a short answer is far shorter, and hostile text cannot make judging slow.
 """
 
 from __future__ import annotations
@@ -14,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prefgen.methods.refusal.answers import answer_span, matching_alias, normalise_answer
+from prefgen.methods.refusal.answers import MAX_ANSWER_CHARS, answer_span, find_alias, normalise_answer
 from prefgen.methods.refusal.detector import RefusalDetector
 
-Kind = Literal["correct", "wrong", "refusal", "hedged", "unscorable"]
-KINDS: tuple[str, ...] = ("correct", "wrong", "refusal", "hedged", "unscorable")
+Kind = Literal["correct", "wrong", "refusal", "premise_rejection", "hedged", "unscorable"]
+KINDS: tuple[str, ...] = ("correct", "wrong", "refusal", "premise_rejection", "hedged", "unscorable")
 
 
 @dataclass
@@ -30,15 +40,19 @@ class Judgement:
     normalised: str
     matched_alias: str | None = None
     refusal_phrase: str | None = None
+    premise_phrase: str | None = None
+    negated_alias: str | None = None  # a gold alias the answer only denies
+    truncated: bool = False
     reason: str | None = None  # why it is unscorable
 
     def details(self) -> dict[str, Any]:
         """The judgement as a reward's details (JSON-ready)."""
         out: dict[str, Any] = {"kind": self.kind, "answer": self.answer, "normalised": self.normalised}
-        if self.matched_alias is not None:
-            out["matched_alias"] = self.matched_alias
-        if self.refusal_phrase is not None:
-            out["refusal_phrase"] = self.refusal_phrase
+        for key in ("matched_alias", "refusal_phrase", "premise_phrase", "negated_alias"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.truncated:
+            out["truncated"] = True
         return out
 
 
@@ -57,10 +71,12 @@ class QATask:
                    task.get("answerable", True) is not False)
 
 
-def classify(text: str, task: QATask, detector: RefusalDetector, cut_at: Sequence[str] = ("\n",)) -> Judgement:
+def classify(text: str, task: QATask, detector: RefusalDetector, cut_at: Sequence[str] = ("\n",),
+             premise_rejection: bool = True, max_chars: int = MAX_ANSWER_CHARS) -> Judgement:
     """Judge one sampled answer to ``task`` (see the module docstring for the kinds)."""
-    span = answer_span(text, cut_at)
-    judgement = Judgement("unscorable", span, normalise_answer(span))
+    # The size limit comes before anything else reads the text (no regex sees more than this).
+    span = answer_span(text[:max_chars], cut_at)
+    judgement = Judgement("unscorable", span, normalise_answer(span), truncated=len(text) > max_chars)
     if not judgement.normalised:
         judgement.reason = "empty answer"
         return judgement
@@ -68,10 +84,16 @@ def classify(text: str, task: QATask, detector: RefusalDetector, cut_at: Sequenc
         judgement.reason = "answerable question without gold answers"
         return judgement
     detection = detector.detect(span, task.question)
-    judgement.matched_alias = matching_alias(span, task.answers) if task.answerable else None
+    premise = detector.premise_rejection(span, task.question) if premise_rejection or task.answerable else None
+    judgement.refusal_phrase = detection.phrase if detection else None
+    judgement.premise_phrase = premise.phrase if premise else None
+    if not task.answerable:
+        judgement.kind = "premise_rejection" if premise else "refusal" if detection else "wrong"
+        return judgement
+    match = find_alias(span, task.answers)
+    judgement.matched_alias, judgement.negated_alias = match.alias, match.negated
     if detection is not None:
-        judgement.refusal_phrase = detection.phrase
-        judgement.kind = "hedged" if judgement.matched_alias else "refusal"
+        judgement.kind = "hedged" if match.alias else "refusal"
     else:
-        judgement.kind = "correct" if judgement.matched_alias else "wrong"
+        judgement.kind = "correct" if match.alias else "wrong"
     return judgement

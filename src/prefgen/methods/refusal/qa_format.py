@@ -10,7 +10,8 @@ answer (any answer to it is a hallucination). Layouts mapped here (``layout`` op
 of dotted paths): ``plain`` (the format above), ``triviaqa`` (``question``, ``answer.value`` and
 ``answer.aliases``), ``nq`` (``question``, ``answers``) and ``selfaware`` (``question``,
 ``answer`` as a list or null, ``answerable``). Rows are mapped as found; :func:`task_problem`
-(which the reward uses to reject rows) names what is wrong with a bad one.
+(which the reward uses to reject rows) names what is wrong with a bad one -- including a gold
+answer that normalises to nothing ("the", "."), which no answer could match.
 """
 
 from __future__ import annotations
@@ -97,6 +98,12 @@ def task_problem(task: dict[str, Any]) -> str | None:
         return "task.answers: every gold answer must be a non-empty string"
     if answerable and not answers:
         return "task.answers: empty; an answerable question needs a gold answer (or set answerable: false)"
+    from prefgen.methods.refusal.answers import normalise_answer
+
+    for alias in answers:
+        if not normalise_answer(alias):
+            return (f"task.answers: gold answer {alias[:100]!r} normalises to nothing (only articles, punctuation "
+                    "or spaces), so no answer could ever match it")
     return None
 
 

@@ -1,11 +1,15 @@
-"""Reward ``refusal``: is a short answer correct, wrong, a refusal, or hedged?
+"""Reward ``refusal``: is a short answer correct, wrong, a refusal, a premise rejection, or hedged?
 
 Each sample gets the score of its kind (+1 correct / 0 refusal / -1 wrong by default; hedged, a
-refusal that also gives the answer, 0) and the kind in ``details`` (with the judged answer, the
-matched alias and the refusal phrase), which the ``refusal`` pairing reads. Correctness is
-SQuAD/TriviaQA-normalised matching on token boundaries; the refusal detector is a phrase list by
-default (see :mod:`prefgen.methods.refusal.detector`). A sample the reward cannot judge (empty answer) gets
-no score. Beside the pairs it writes R-Tuning's SFT records (``r_tuning`` dataset), labelled by
+refusal that also gives the answer, 0; a premise rejection -- "there is no such function" to an
+unanswerable question -- the refusal score unless ``scores.premise_rejection`` is set) and the
+kind in ``details`` (with the judged answer, the matched or only negated alias and the refusal or
+premise phrase), which the ``refusal`` pairing reads. Correctness is SQuAD/TriviaQA-normalised
+matching on token boundaries that keeps signs and symbols ("-1" is not "1", "C#" not "C++") and
+does not count a negated answer ("it is not Paris"); the refusal detector is a phrase list by
+default (see :mod:`prefgen.methods.refusal.detector` and :mod:`prefgen.methods.refusal.classify`). Only the
+first ``max_answer_chars`` characters of a sample are read. A sample the reward cannot judge
+(empty answer) gets no score. Beside the pairs it writes R-Tuning's SFT records (``r_tuning`` dataset), labelled by
 the knowledge rule in its parameters.
 
 Task fields (see :mod:`prefgen.methods.refusal.qa_format`): ``question``, ``answers`` (gold and aliases),
@@ -32,6 +36,8 @@ class KindScores(BaseModel):
     refusal: float = 0.0
     wrong: float = -1.0
     hedged: float = 0.0
+    premise_rejection: float | None = Field(
+        default=None, description="Score of a premise rejection on an unanswerable question (default: the refusal score).")
 
 
 class RefusalParams(RewardParams):
@@ -40,6 +46,10 @@ class RefusalParams(RewardParams):
         default=None, description="Phrases that mark a refusal (default: R-Tuning's 16 and common forms).")
     refusal_patterns: list[str] = Field(default_factory=list, description="Extra refusal regexes (case-insensitive).")
     cut_at: list[str] = Field(default_factory=lambda: ["\n"], description="The answer ends at the first of these.")
+    premise_rejection: bool = Field(
+        default=True, description="'There is no such function' to an unanswerable question abstains (kind premise_rejection).")
+    max_answer_chars: int = Field(
+        default=2000, gt=0, le=20_000, description="Only this many characters of a sample are judged (hostile text stays fast).")
     knowledge_rule: Literal["sampled", "greedy", "entropy"] = "sampled"
     known_threshold: float = Field(default=0.5, gt=0, le=1, description="Sampled rule: share correct for 'known'.")
     uncertain_share: float = Field(default=0.5, ge=0, le=1, description="Entropy rule: share labelled unknown.")
@@ -78,13 +88,19 @@ class RefusalReward(Reward):
             self.setup()
         results = []
         for prompt, cand in items:
-            judgement = classify(cand.text, QATask.from_task(prompt.task), self.detector, self.params.cut_at)
+            judgement = classify(cand.text, QATask.from_task(prompt.task), self.detector, self.params.cut_at,
+                                 self.params.premise_rejection, self.params.max_answer_chars)
             if judgement.kind == "unscorable":
                 results.append(RewardResult(None, judgement.details(), judgement.reason))
             else:
-                score = getattr(self.params.scores, judgement.kind)
-                results.append(RewardResult(score, judgement.details()))
+                results.append(RewardResult(self._score(judgement.kind), judgement.details()))
         return results
+
+    def _score(self, kind: str) -> float:
+        scores = self.params.scores
+        if kind == "premise_rejection" and scores.premise_rejection is None:
+            return scores.refusal
+        return getattr(scores, kind)
 
     def extra_datasets(self, prompts: dict[str, Prompt], scored: Sequence[Scored]) -> dict[str, list[dict]]:
         """R-Tuning's padded and R-Tuning-R records for the train prompts (``r_tuning``)."""
@@ -128,5 +144,7 @@ class RefusalReward(Reward):
 
         counts = Counter(sample_kind(s) for s in scored)
         lines = ["| kind | samples |", "| --- | --- |"]
-        lines += [f"| {kind} | {counts[kind]} |" for kind in ("correct", "wrong", "refusal", "hedged", "unscorable")]
+        from prefgen.methods.refusal.classify import KINDS
+
+        lines += [f"| {kind} | {counts[kind]} |" for kind in KINDS]
         return "Answers by kind:\n\n" + "\n".join(lines) + "\n"
