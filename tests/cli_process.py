@@ -20,15 +20,16 @@ def write_config(path: Path, config: dict) -> Path:
     return path
 
 
-def prefgen(args: list[str], env: dict[str, str] | None = None, prefix: list[str] = (), timeout: float = 900):
-    """Run ``prefgen ARGS`` (behind ``prefix``, e.g. nsenter); returns (exit code, output, seconds)."""
+def prefgen(args: list[str], env: dict[str, str] | None = None, prefix: list[str] = (), timeout: float = 900,
+            cwd: Path | str | None = None):
+    """Run ``prefgen ARGS`` (behind ``prefix``, e.g. nsenter) in ``cwd``; returns (exit code, output, seconds)."""
     import time
 
     full_env = {**os.environ, "PYTHONPATH": SRC, **(env or {})}
     started = time.monotonic()
     process = subprocess.Popen(
         [*prefix, sys.executable, "-m", "prefgen.cli", *args],
-        env=full_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=full_env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd,
     )
     try:
         output, _ = process.communicate(timeout=timeout)

@@ -143,7 +143,9 @@ class TargetPairsConfig(Section):
 
 class PipelineConfig(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    model: ModelConfig
+    model: ModelConfig | None = Field(
+        None, description="The policy; required by generation strategies that sample from a model and by rounds > 0."
+    )
     prompts: PromptsConfig
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     reward: RewardConfig

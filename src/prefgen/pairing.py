@@ -55,6 +55,10 @@ class PairingStrategy:
     def __init__(self, params: BaseModel | None = None):
         self.params = params if params is not None else self.Params()
 
+    def check(self) -> list[str]:
+        """Cheap checks before any heavy work (files the params name exist, ...). Default: none."""
+        return []
+
     def pair(self, prompts: Sequence[Prompt], scored: Sequence[Scored]) -> PairingResult:
         """Pairs for every prompt, in prompt order; prompts without a pair counted by reason."""
         raise NotImplementedError

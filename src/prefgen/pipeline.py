@@ -166,7 +166,8 @@ class PipelineRun:
         return cls(params, context)
 
     def _generate(self, prompt_set: PromptSet, strategy: GenerationStrategy, reward: Reward) -> list[Scored]:
-        model_settings = self.config.model.model_dump(include={"max_model_len", "chat_template"})
+        model = self.config.model
+        model_settings = model.model_dump(include={"max_model_len", "chat_template"}) if model else {}
         self._base_key = generation_key(strategy.context.model.fingerprint, strategy.key_content(), model_settings)
         self._stages_run: list[GenerateStage] = []
         return self._generate_prompts(prompt_set.prompts, self._base_key, strategy, reward, ("generate", "score"))

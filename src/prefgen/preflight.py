@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from prefgen.config import ConfigError, GenerateConfig, PipelineConfig, read_raw
+from prefgen.generation.model_ref import check_model_path
 from prefgen.registry import UnknownPluginError, generation_strategies, pairing_strategies, rewards
 from prefgen.validation import format_validation_error
 
@@ -85,8 +86,11 @@ def _without(section: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def config_problems(config: PipelineConfig) -> list[str]:
     """Problems of a schema-valid config: model, prompt source, replay file, output directory."""
-    problems = _generation_problems(config.generate.strategy, config.model.path, config.generate.params)
+    problems = _generation_problems(config.generate.strategy, config.model and config.model.path, config.generate.params)
+    if config.rounds > 0 and config.model is None:
+        problems.append("model: required key is missing (rounds > 0 trains the policy it names)")
     problems += source_problems(config.prompts.source, config.prompts.options)
+    problems += pairing_problems(config)
     problems += output_problems(config.run_dir())
     problems += engine_cpu_problems(config)
     return problems
@@ -100,7 +104,8 @@ def raw_problems(raw: dict[str, Any]) -> list[str]:
     if isinstance(strategy, str):
         params = {k: v for k, v in generate.items() if k not in ("strategy", "backend", "shard_size")}
         path = model.get("path") if _usable(model.get("path")) else None
-        problems += _generation_problems(strategy, path or "demo", params) if _all_usable(params) else []
+        if _all_usable(params) and (path is not None or not isinstance(raw.get("model"), dict)):
+            problems += _generation_problems(strategy, path, params)
     if _usable(prompts.get("source")):
         options = prompts.get("options") if isinstance(prompts.get("options"), dict) else {}
         problems += source_problems(prompts["source"], options)
@@ -119,18 +124,30 @@ def _all_usable(params: dict[str, Any]) -> bool:
     return all(_usable(v) or not isinstance(v, str) for v in params.values())
 
 
-def _generation_problems(strategy: str, model_path: str, params: dict[str, Any]) -> list[str]:
-    from prefgen.generation.model_ref import check_model_path
-
+def _generation_problems(strategy: str, model_path: str | None, params: dict[str, Any]) -> list[str]:
     try:
         cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
     except UnknownPluginError:
         return []  # reported with the schema problems
-    problems = check_model_path(model_path) if cls.uses_model else []
+    if not cls.uses_model:
+        problems = []
+    elif model_path is None:
+        problems = [f"model: required key is missing (generate.strategy {strategy!r} samples from a model)"]
+    else:
+        problems = check_model_path(model_path)
     try:
-        return problems + cls.check(cls.Params(**params))
+        return problems + cls(cls.Params(**params)).check()
     except ValueError:
         return problems  # bad params are reported with the schema problems
+
+
+def pairing_problems(config: PipelineConfig) -> list[str]:
+    """The pairing strategy's own checks (its params' schema is checked with the config)."""
+    try:
+        strategy = pairing_strategies.build(config.pairing.strategy, config.pairing.params)
+    except (UnknownPluginError, ValueError):
+        return []  # reported with the schema problems
+    return [f"pairing.{problem}" for problem in strategy.check()]
 
 
 def engine_cpu_problems(config: PipelineConfig) -> list[str]:

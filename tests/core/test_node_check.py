@@ -39,6 +39,18 @@ def test_execution_reward_needs_its_sandbox_interpreter(tmp_path):
     assert worker_paths(config, reward) == {"reward.python": default_python()}
 
 
+def test_the_parts_of_a_combined_reward_name_their_paths_too(tmp_path):
+    # The sandbox's interpreter must be checked on every node wherever execution sits, not only as
+    # the run's whole reward (a check by reward name missed it inside ``combined``).
+    from prefgen.sandbox.runner import default_python
+
+    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": "q"}])
+    combined = {"name": "combined", "components": [{"name": "execution"}, {"name": "length"}]}
+    config = _config(tmp_path, "demo", combined, generate={"backend": "replay", "replay_path": str(source)})
+    reward = rewards.build(config.reward.name, config.reward.params)
+    assert worker_paths(config, reward) == {"reward.execution.python": default_python()}
+
+
 def test_missing_here_lists_only_absent_paths(tmp_path):
     (tmp_path / "there").mkdir()
     paths = {"a": str(tmp_path / "there"), "b": str(tmp_path / "gone")}

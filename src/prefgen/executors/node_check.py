@@ -22,18 +22,10 @@ def worker_paths(config: Any, reward: Any) -> dict[str, str]:
     from prefgen.registry import generation_strategies
 
     uses_model = generation_strategies.load(config.generate.strategy).uses_model
-    if uses_model and Path(config.model.path).is_dir():
+    if uses_model and config.model and Path(config.model.path).is_dir():
         paths["model.path"] = str(Path(config.model.path).absolute())
-    params = reward.params.model_dump(mode="json")
-    for key, value in params.items():
-        named = [(f"reward.{key}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, list) else [(f"reward.{key}", value)]
-        for name, item in named:
-            if isinstance(item, str) and os.path.isabs(item) and os.path.exists(item):
-                paths[name] = item  # an absolute path the driver has: workers need it too
-    if config.reward.name == "execution" and params.get("python") is None:
-        from prefgen.sandbox.runner import default_python
-
-        paths["reward.python"] = default_python()  # the sandbox's interpreter, default on every node
+    # Each reward names what its workers open (a combined reward, its parts'): no reward is special-cased here.
+    paths.update({f"reward.{key}": path for key, path in reward.worker_paths().items()})
     return paths
 
 

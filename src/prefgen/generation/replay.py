@@ -107,10 +107,9 @@ class ReplayStrategy(GenerationStrategy):
     Params = ReplayParams
     uses_model = False
 
-    @classmethod
-    def check(cls, params: ReplayParams) -> list[str]:
-        if not Path(params.replay_path).exists():
-            return [f"generate.replay_path: no such file: {params.replay_path}"]
+    def check(self) -> list[str]:
+        if not Path(self.params.replay_path).exists():
+            return [f"generate.replay_path: no such file: {self.params.replay_path}"]
         return []
 
     @classmethod

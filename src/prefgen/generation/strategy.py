@@ -63,8 +63,10 @@ class GenerationStrategy:
     uses_model: ClassVar[bool] = True  # preflight checks ``model.path`` for strategies that load it
     resamples: ClassVar[bool] = False  # can draw fresh samples for a prompt (what target_pairs needs)
 
-    def __init__(self, params: BaseModel, context: GenerationContext):
-        self.params, self.context = params, context
+    def __init__(self, params: BaseModel | None = None, context: GenerationContext | None = None):
+        # Built without a context to run check() before anything starts; run() needs the context.
+        self.params = params if params is not None else self.Params()
+        self.context = context
         self.round = 0  # re-sampling round: 0 is the first sampling
 
     def for_round(self, round: int) -> GenerationStrategy:
@@ -86,8 +88,7 @@ class GenerationStrategy:
         """The model this strategy generates with (resolved before any work starts)."""
         raise NotImplementedError
 
-    @classmethod
-    def check(cls, params: BaseModel) -> list[str]:
+    def check(self) -> list[str]:
         """Cheap checks of the params before any work (files exist, ...), each naming its key."""
         return []
 

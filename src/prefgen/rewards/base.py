@@ -6,6 +6,7 @@ libraries and files are loaded in :meth:`Reward.setup`, which runs once per work
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,18 @@ class Reward:
     def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
         """Why a prompt's task cannot be scored by this reward (the reader rejects it), or None."""
         return None
+
+    def worker_paths(self) -> dict[str, str]:
+        """The local paths a scoring worker opens, by the key they come from (``index``, ``python``):
+        on a cluster, pre-flight checks each exists on every node. Default: the absolute paths that
+        exist here among the params' values."""
+        found = {}
+        for key, value in self.params.model_dump(mode="json").items():
+            items = [(f"{key}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, list) else [(key, value)]
+            for name, item in items:
+                if isinstance(item, str) and os.path.isabs(item) and os.path.exists(item):
+                    found[name] = item
+        return found
 
     def check(self) -> list[str]:
         """Cheap checks before any heavy work (files exist, ...). Returns error messages."""

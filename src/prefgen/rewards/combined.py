@@ -97,6 +97,9 @@ class CombinedReward(Reward):
     def check(self) -> list[str]:
         return [f"{label}: {problem}" for label, part in self.parts.items() for problem in part.check()]
 
+    def worker_paths(self) -> dict[str, str]:
+        return {f"{label}.{key}": path for label, part in self.parts.items() for key, path in part.worker_paths().items()}
+
     def task_problem(self, task: dict[str, Any], chat: bool = False) -> str | None:
         return next((f"{l}: {p}" for l, part in self.parts.items() if (p := part.task_problem(task, chat))), None)
 

@@ -147,6 +147,12 @@ class ExecutionReward(Reward):
             return str(exc)
         return None
 
+    def worker_paths(self) -> dict[str, str]:
+        from prefgen.sandbox.runner import default_python
+
+        # The sandbox's interpreter, the default one included: a node may lack it.
+        return {**super().worker_paths(), "python": self.params.python or default_python()}
+
     def check(self) -> list[str]:
         python = self.params.python
         if python and not os.access(python, os.X_OK):
