@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from prefgen.markdown import markdown_table
@@ -19,14 +20,37 @@ from prefgen.records import Prompt, Scored
 MetricValue = float | int | None
 
 
+class PolicyEngines:
+    """A handle on one policy's engines for a reward's extra measurements: nothing is resolved or
+    started until a reward asks (most never do). ``open()`` returns the policy's model directory
+    (for its tokenizer) and its engine pool (shared with the run's own)."""
+
+    def __init__(self, open: Callable[[], tuple[str, Any]]):
+        self._open = open
+        self._opened: tuple[str, Any] | None = None
+
+    def _get(self) -> tuple[str, Any]:
+        if self._opened is None:
+            self._opened = self._open()
+        return self._opened
+
+    @property
+    def model_dir(self) -> str:
+        return self._get()[0]
+
+    def engines(self) -> Any:
+        """The pool (``map_unordered(batches)``), started now if it is not running yet."""
+        return self._get()[1]
+
+
 @dataclass
 class HeldoutRound:
     """What a reward sees of one policy's held-out samples in a loop.
 
     ``first`` is policy 0's round (None for policy 0 itself): labels that must be decided once,
     such as which questions policy 0 knows, come from it so every policy is judged on the same
-    buckets. ``runtime`` and ``config`` (the round's pipeline config) let a reward make extra
-    measurements that need the policy's engines, e.g. log-probabilities of fixed continuations.
+    buckets. ``policy_engines`` lets a reward make extra measurements on the policy's own engines
+    (log-probabilities of fixed continuations, say) without knowing the runtime or the config.
     """
 
     round: int
@@ -34,8 +58,7 @@ class HeldoutRound:
     prompts: dict[str, Prompt]
     scored: list[Scored]
     first: HeldoutRound | None = None
-    runtime: Any = None
-    config: Any = None
+    policy_engines: PolicyEngines | None = None
     memo: dict[str, Any] = field(default_factory=dict)  # a reward may keep what it derived here
 
 

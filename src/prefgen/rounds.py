@@ -29,8 +29,9 @@ from typing import Any
 
 from prefgen.config import ConfigError, PipelineConfig
 from prefgen.executors.selection import make_runtime
+from prefgen.generation.model_ref import resolve_model
 from prefgen.hashing import content_hash
-from prefgen.method_metrics import HeldoutRound, method_table, plot_method_metrics
+from prefgen.method_metrics import HeldoutRound, PolicyEngines, method_table, plot_method_metrics
 from prefgen.pipeline import PipelineRun, RunFailed, RunSummary
 from prefgen.progress import StageTracker
 from prefgen.rewards import Reward
@@ -147,7 +148,6 @@ class TrainingLoop:
     # --- training -------------------------------------------------------------------------
     def _train(self, k: int, policy: str, summary: RunSummary) -> str:
         """Policy k+1 from round k's pairs; reused when the same pairs and settings made it."""
-        from prefgen.generation.model_ref import resolve_model
         from prefgen.train.dpo import train_dpo
 
         pairs_dir = summary.version_dir / "pairs"
@@ -182,12 +182,21 @@ class TrainingLoop:
         # kept so labels decided once (what policy 0 knows) apply to every later policy
         entry["_heldout"] = HeldoutRound(
             round=k, policy=policy, prompts=summary.heldout_prompts, scored=summary.heldout_scored,
-            first=earlier[0]["_heldout"] if earlier else None, runtime=self.runtime,
-            config=self.round_config(k, policy),
+            first=earlier[0]["_heldout"] if earlier else None, policy_engines=self._policy_engines(k, policy),
         )
         entry["method"] = self.reward.loop_metrics(entry["_heldout"])
         entry["_per_prompt"] = per_prompt
         return entry
+
+    def _policy_engines(self, k: int, policy: str) -> PolicyEngines:
+        """Policy k's engines for a reward's extra measurements: started by the runtime on first use."""
+        model = self.round_config(k, policy).model
+
+        def open_engines() -> tuple[str, Any]:
+            ref = resolve_model(model.path)
+            return ref.path, self.runtime.engines(ref.path, ref.fingerprint, model)
+
+        return PolicyEngines(open_engines)
 
     def _write_metrics(self, metrics: list[dict[str, Any]]) -> None:
         public = [{k: v for k, v in m.items() if not k.startswith("_")} for m in metrics]

@@ -118,13 +118,9 @@ class EngineContinuationScorer:
 
 def engine_scorer(heldout: Any) -> EngineContinuationScorer | None:
     """A scorer on the engines of the policy that made ``heldout`` (None outside a loop)."""
-    if heldout.runtime is None or heldout.config is None:
+    if heldout.policy_engines is None:
         return None
     from transformers import AutoTokenizer
 
-    from prefgen.generation.model_ref import resolve_model
-
-    model = heldout.config.model
-    ref = resolve_model(model.path)
-    engines = heldout.runtime.engines(ref.path, ref.fingerprint, model)
-    return EngineContinuationScorer(engines, AutoTokenizer.from_pretrained(ref.path))
+    handle = heldout.policy_engines
+    return EngineContinuationScorer(handle.engines(), AutoTokenizer.from_pretrained(handle.model_dir))
