@@ -51,7 +51,7 @@ def _load(config_path: Path, overrides: list[str]):
         _print_problems(exc)
         raise typer.Exit(EXIT_BAD_CONFIG)
     except UnicodeDecodeError as exc:
-        _bad_path(config_path, f"cannot be read as a pipeline YAML (not UTF-8 text: {exc.reason} at byte {exc.start})")
+        _bad_path(config_path, f"cannot be read as YAML (not UTF-8: {exc.reason} at byte {exc.start})")
     except OSError as exc:
         _bad_path(config_path, f"cannot be read: {exc.strerror or exc}")
 
@@ -68,7 +68,7 @@ def _output_dir_problem(path: Path) -> str | None:
         if candidate.exists():
             if candidate.is_dir():
                 return None
-            return "is a file, not a directory" if candidate == path else f"{candidate} is a file, not a directory"
+            return f"{'it' if candidate == path else candidate} is a file, not a directory"
     return None
 
 
@@ -194,8 +194,8 @@ def _print_where(summary) -> None:
     if not hasattr(summary, "latest_round"):  # a single run
         Console().print(f"datasets: {latest}", soft_wrap=True, highlight=False)
     elif summary.latest_round is None:
-        Console().print(f"no round made pairs; each round's card: {summary.run_dir / 'rounds'}/round_k/latest/README.md",
-                        soft_wrap=True, highlight=False)
+        cards = f"{summary.run_dir / 'rounds'}/round_k/latest/README.md"
+        Console().print(f"no round made pairs; each round's card: {cards}", soft_wrap=True, highlight=False)
     else:
         Console().print(f"datasets: {latest} (round {summary.latest_round}'s pairs and candidates)",
                         soft_wrap=True, highlight=False)
@@ -227,10 +227,13 @@ def validate(
 @app.command()
 @_guard_paths()
 def status(
-    target: Path = typer.Argument(..., metavar="RUN_DIR|PIPELINE.yaml", help="A run directory (output.dir/<name>, "
-                                  "a single run's or a loop's), or the pipeline YAML that writes it."),
-    overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...",
-                                                    help="With a YAML: the overrides you run it with, e.g. output.dir=/data"),
+    target: Path = typer.Argument(
+        ..., metavar="RUN_DIR|PIPELINE.yaml",
+        help="A run directory (output.dir/<name>, a single run's or a loop's), or the pipeline YAML.",
+    ),
+    overrides: Optional[List[str]] = typer.Argument(
+        None, metavar="[KEY=VALUE]...", help="With a YAML: the overrides you run it with (output.dir=/data)"
+    ),
 ) -> None:
     """Per stage: done / pending / failed counts and the last error; whether a run is active.
 
@@ -241,15 +244,15 @@ def status(
     from prefgen.run_status import round_dirs
     from prefgen.rundir import RunDir
 
-    if round_dirs(run_dir):
-        _loop_status(run_dir)
-        return
     directory = RunDir(run_dir)
     state = directory.read_status()
-    if state is None:
+    if round_dirs(run_dir):
+        _loop_status(run_dir)
+    if state is not None:  # a single run (also where a loop ran before with the same name)
+        _run_status(directory, state)
+    elif not round_dirs(run_dir):
         console.print(f"no run has started in {run_dir} (no status.json yet)", highlight=False)
         raise typer.Exit(EXIT_FAILED)
-    _run_status(directory, state)
 
 
 RUN_DIR_MARKS = ("status.json", "versions", "work", "logs", ".lock", "rounds")
@@ -268,7 +271,7 @@ def _status_dir(target: Path, overrides: list[str]) -> Path:
             raise typer.Exit(EXIT_FAILED)
         return run_dir
     if overrides:
-        _bad_path(target, f"is a directory; KEY=VALUE overrides ({' '.join(overrides)}) apply to a pipeline YAML")
+        _bad_path(target, f"is a directory; KEY=VALUE overrides ({' '.join(overrides)}) apply to a YAML")
     if not any((target / mark).exists() for mark in RUN_DIR_MARKS):
         _bad_path(target, "not a prefgen run directory (no status.json, versions/ or rounds/); "
                           "pass output.dir/<name> or the pipeline YAML")
@@ -302,7 +305,8 @@ def _loop_status(root: Path) -> None:
 
     loop = RunDir(root)
     metrics = loop_metrics(root)
-    table = Table(title=f"{root.name}: loop of {len(round_dirs(root))} round(s)" + (" (running)" if loop.is_locked() else ""))
+    running = " (running)" if loop.is_locked() else ""
+    table = Table(title=f"{root.name}: loop of {len(round_dirs(root))} round(s){running}")
     for column in ("round", "state", "generate", "score", "failed", "version", "pairs", "held-out"):
         table.add_column(column, no_wrap=column == "state")
     errors = []
@@ -369,8 +373,11 @@ def schema(
 @app.command()
 @_guard_paths()
 def inspect(
-    path: Path = typer.Argument(..., metavar="PATH", help="A dataset (e.g. outputs/NAME/latest/pairs), a version "
-                                "(outputs/NAME/latest) or a run directory (outputs/NAME, a loop's too): its pairs."),
+    path: Path = typer.Argument(
+        ..., metavar="PATH",
+        help="A dataset (e.g. outputs/NAME/latest/pairs), a version (outputs/NAME/latest) or a run "
+        "directory (outputs/NAME, a loop's too): its pairs.",
+    ),
     rows: int = typer.Option(3, help="Rows to show."),
     width: int = typer.Option(2000, help="Characters shown of each long text value (the rest is counted)."),
 ) -> None:
@@ -388,7 +395,7 @@ def inspect(
         Console().print(f"{label}: {part.num_rows} rows; columns: {', '.join(part.column_names)}",
                         soft_wrap=True, highlight=False)
         for row in part.select(range(max(0, min(rows, part.num_rows)))):
-            Console().print_json(json.dumps(_clip(row, width), default=str, ensure_ascii=False))
+            Console().print_json(data=_clip(row, width), default=str)
 
 
 def _clip(value, width: int):
@@ -420,7 +427,7 @@ def _dataset_dir(path: Path) -> tuple[Path, str]:
     if not path.exists():
         _bad_path(path, "no such file or directory")
     if not path.is_dir():
-        _bad_path(path, "is a file; expected a dataset directory (…/latest/pairs), a version or a run directory")
+        _bad_path(path, "is a file; expected a dataset (…/latest/pairs), a version or a run directory")
     if _is_dataset(path):
         return path, ""
     if _is_dataset(path / "pairs"):
@@ -429,7 +436,7 @@ def _dataset_dir(path: Path) -> tuple[Path, str]:
     if (path / "latest").is_symlink():
         if _is_dataset(path / "latest" / "pairs"):
             return path / "latest" / "pairs", f"latest is {os.readlink(path / 'latest')}"
-        _bad_path(path / "latest", "points to no published version (removed by hand?); run the pipeline again")
+        _bad_path(path / "latest", "points to no published version; run the pipeline again")
     if round_dirs(path):
         found = last_round_with_pairs(path)
         if found is None:
@@ -441,7 +448,10 @@ def _dataset_dir(path: Path) -> tuple[Path, str]:
     raise AssertionError("unreachable")
 
 
-from prefgen.corpus.cli import index_app  # noqa: E402  (light: typer and rich only)
+from prefgen.corpus import cli as index_cli  # noqa: E402  (light: typer and rich only)
+from prefgen.corpus.cli import index_app  # noqa: E402
+
+index_cli.console.soft_wrap = True  # its error lines stay whole too (a wrapped path cannot be grepped)
 
 for _info in index_app.registered_commands:  # their own errors exit 2; these guard the rest
     _info.callback = _guard_paths(*(("out",) if _info.name == "build" else ()))(_info.callback)
@@ -458,9 +468,10 @@ def dpo(**params) -> None:
     train it first, for minutes)."""
     pairs_dir = Path(params["pairs_dir"])
     if not pairs_dir.is_dir():
-        _bad_path(pairs_dir, "no such directory" if not pairs_dir.exists() else "is a file, not a pairs/ dataset")
+        _bad_path(pairs_dir, "is a file, not a pairs/ dataset" if pairs_dir.exists() else "no such directory")
     if not _is_dataset(pairs_dir):
-        hint = f" (its pairs: {pairs_dir / 'latest' / 'pairs'})" if (pairs_dir / "latest").is_symlink() else ""
+        latest = pairs_dir / "latest"
+        hint = f" (its pairs: {latest / 'pairs'})" if latest.is_symlink() else ""
         _bad_path(pairs_dir, f"not a pairs dataset (no state.json){hint}")
     dpo_command(**params)
 
@@ -479,8 +490,8 @@ def demo_prepare(force: bool = typer.Option(False, help="Retrain even if a cache
     try:
         cache_dir()
     except OSError as exc:  # PREFGEN_CACHE_DIR (or XDG_CACHE_HOME) names a file or a place not writable
-        _bad_path(exc.filename, f"cannot be prefgen's cache directory ($PREFGEN_CACHE_DIR or $XDG_CACHE_HOME/prefgen): "
-                                f"{exc.strerror or exc}")
+        where = "$PREFGEN_CACHE_DIR or $XDG_CACHE_HOME/prefgen"
+        _bad_path(exc.filename, f"cannot be prefgen's cache directory ({where}): {exc.strerror or exc}")
 
     console.print(f"demo corpus index: {demo_index_dir()}")
     console.print(f"demo policy: {prepare_demo(force=force)}")

@@ -1,4 +1,5 @@
-"""``status.json``: what a run is doing, per stage, for ``prefgen status`` and for schedulers."""
+"""``status.json``: what a run is doing, per stage, for ``prefgen status`` and for schedulers; and
+reading a loop's rounds (their directories, metrics, which round's datasets ``latest`` shows)."""
 
 from __future__ import annotations
 
