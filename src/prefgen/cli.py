@@ -202,6 +202,7 @@ def _print_where(summary) -> None:
 
 
 @app.command()
+@_guard_paths()
 def validate(
     config_path: Path = typer.Argument(..., metavar="PIPELINE.yaml"),
     overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...", help=OVERRIDES_HELP),
@@ -237,8 +238,9 @@ def status(
 ) -> None:
     """Per stage: done / pending / failed counts and the last error; whether a run is active.
 
-    For a loop (rounds > 0): one row per round. Exit 0 shown, 1 no run has started there yet,
-    2 not a run directory or a bad YAML.
+    For a loop (rounds > 0): one row per round, and where its latest points.
+
+    Exit codes: 0 shown, 1 no run has started there yet, 2 not a run directory or a bad YAML.
     """
     run_dir = _status_dir(target, overrides or [])
     from prefgen.run_status import round_dirs
@@ -474,6 +476,7 @@ def dpo(**params) -> None:
         hint = f" (its pairs: {latest / 'pairs'})" if latest.is_symlink() else ""
         _bad_path(pairs_dir, f"not a pairs dataset (no state.json){hint}")
     dpo_command(**params)
+
 
 demo_app = typer.Typer(help="The embedded demo: stdlib docstring corpus, prompts and a small policy.")
 app.add_typer(demo_app, name="demo")
