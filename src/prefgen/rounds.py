@@ -9,6 +9,7 @@ optimises) and on held-out prompts training never sees (what the loop reports). 
       rounds/round_0/            an ordinary run directory (work/, versions/, latest/) for policy 0
       rounds/round_1/policy/     policy 1, trained on round 0's pairs
       rounds/round_1/ ...        its samples and pairs (round N: policy N's, for a next round)
+      latest -> rounds/round_N/versions/v0001   the last round that made pairs, once the loop ends
       metrics.jsonl              one line per policy: held-out reward, length, pairs, training
       metrics.png                the same, plotted
       method_metrics.png         the reward's own held-out metrics (when it reports any)
@@ -35,6 +36,7 @@ from prefgen.method_metrics import HeldoutRound, PolicyEngines, method_table, pl
 from prefgen.pipeline import PipelineRun, RunFailed, RunSummary
 from prefgen.progress import StageTracker
 from prefgen.rewards import Reward
+from prefgen.run_status import last_round_with_pairs
 from prefgen.rundir import RunDir, RunLockedError, write_json_atomic
 
 log = logging.getLogger("prefgen")
@@ -42,9 +44,11 @@ log = logging.getLogger("prefgen")
 
 @dataclass
 class LoopSummary(RunSummary):
-    """What a loop did: the last round's summary, and the held-out metrics of every policy."""
+    """What a loop did: the last round's summary, the held-out metrics of every policy, and the
+    round whose datasets ``latest`` shows (None if no round made pairs)."""
 
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    latest_round: int | None = None
 
 
 def loop_preflight(config: PipelineConfig) -> Reward:
@@ -134,6 +138,7 @@ class TrainingLoop:
             if k < self.config.rounds:
                 policy = self._train(k, policy, summary)
         assert summary is not None
+        latest_round = self._publish_latest()
         return LoopSummary(
             status="published" if published else "nothing_new",
             run_dir=self.root.root,
@@ -143,7 +148,22 @@ class TrainingLoop:
             scores=summary.scores,
             seconds=0.0,
             metrics=metrics,
+            latest_round=latest_round,
         )
+
+    def _publish_latest(self) -> int | None:
+        """Point the loop's ``latest`` at the last round that made pairs (round N's unless it made
+        none), swapped in one rename as a single run's ``latest`` is, so ``<dir>/latest/pairs``
+        reads the same for a loop as for a run. Done once every round has finished: a reader sees
+        the previous loop's datasets or this one's. Returns that round's number."""
+        found = last_round_with_pairs(self.root.root)
+        if found is None:
+            return None
+        k, version = found
+        if self.root.latest_version() != version.resolve():
+            self.root.point_latest(version)
+        log.info("loop %s: latest is round %d's %s", self.config.name, k, version.name)
+        return k
 
     # --- training -------------------------------------------------------------------------
     def _train(self, k: int, policy: str, summary: RunSummary) -> str:
