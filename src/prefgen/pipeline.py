@@ -21,6 +21,7 @@ from typing import Any
 from prefgen.card import score_summary
 from prefgen.config import ConfigError, PipelineConfig
 from prefgen.executors.runtime import Runtime
+from prefgen.executors.scoring import share_reward
 from prefgen.executors.selection import make_runtime
 from prefgen.generation.strategy import GenerationContext, GenerationStrategy
 from prefgen.hashing import content_hash
@@ -69,6 +70,15 @@ class RunSummary:
         return self.run_dir / "versions" / self.version if self.version else None
 
 
+@dataclass
+class Checked:
+    """What pre-flight built, handed on so a run (or a loop's rounds) does not build it again: the
+    one reward object of this process, and the prompts when they were read already."""
+
+    reward: Reward
+    prompt_set: PromptSet | None = None
+
+
 def preflight(config: PipelineConfig) -> Reward:
     """Every cheap check before heavy work, creating nothing; raises ConfigError listing all problems."""
     problems = config_problems(config)
@@ -90,16 +100,21 @@ def preflight(config: PipelineConfig) -> Reward:
 class PipelineRun:
     """One run: its directory, lock, status record, runtime and the stages in order."""
 
-    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None, runtime: Runtime | None = None):
+    def __init__(self, config: PipelineConfig, tracker: StageTracker | None = None, runtime: Runtime | None = None,
+                 checked: Checked | None = None):
         self.config = config
+        self.checked = checked  # a loop checks once, before round 0, and hands its checks to each round
         self.tracker = tracker or StageTracker(quiet=True)
         self.run_dir = RunDir(config.run_dir())
         self.runtime = runtime or make_runtime(config)
         self._owns_runtime = runtime is None  # a loop shares one runtime across its rounds
 
     def run(self, wait_seconds: float = 0) -> RunSummary:
-        """Check, lock, run the stages, and stop whatever this run started."""
-        reward = preflight(self.config)
+        """Check (unless the caller did), lock, run the stages, and stop whatever this run started."""
+        if self.checked is None:
+            self.checked = Checked(preflight(self.config))
+        reward = self.checked.reward
+        share_reward(self.config.reward.name, reward)  # one reward object per process
         try:
             self.run_dir.prepare()
         except OutputNotWritableError as exc:
@@ -130,7 +145,7 @@ class PipelineRun:
 
     def _stages(self, reward: Reward, started: float) -> RunSummary:
         self.run_dir.remove_stale_staging()
-        prompt_set = read_stage(self.config.prompts, reward, self.run_dir)
+        prompt_set = read_stage(self.config.prompts, reward, self.run_dir, self.checked.prompt_set)
         reward.prepare()
         strategy = self._strategy(prompt_set)
         scored = self._generate(prompt_set, strategy, reward)
@@ -158,10 +173,9 @@ class PipelineRun:
         context = GenerationContext(
             model=model,
             engines=lambda: self.runtime.engines(model.path, model.fingerprint, self.config.model),
-            scorer=_InlineScorer(self.config),
+            scorer=_InlineScorer(self.checked.reward),
             prompts=prompt_set.prompts,
             reject=lambda rows: append_rejects(self.run_dir, rows),
-            settings=self.config,
         )
         return cls(params, context)
 
@@ -212,16 +226,13 @@ class PipelineRun:
 class _InlineScorer:
     """The scorer handle given to strategies: scores now, in this process, with the run's reward."""
 
-    def __init__(self, config: PipelineConfig):
-        self.config = config
-        self._reward: Reward | None = None
+    def __init__(self, reward: Reward):
+        self.reward = reward
 
     def score(self, items):
         from prefgen.executors.scoring import scored_records
 
-        if self._reward is None:
-            self._reward = rewards.build(self.config.reward.name, self.config.reward.params)
-        return scored_records(self._reward, items)
+        return scored_records(self.reward, items)
 
 
 def _counts(prompt_set: PromptSet, scored: list[Scored], pairing: PairingResult, run_dir: RunDir) -> dict[str, int]:

@@ -33,7 +33,7 @@ from prefgen.executors.selection import make_runtime
 from prefgen.generation.model_ref import resolve_model
 from prefgen.hashing import content_hash
 from prefgen.method_metrics import HeldoutRound, PolicyEngines, method_table, plot_method_metrics
-from prefgen.pipeline import PipelineRun, RunFailed, RunSummary
+from prefgen.pipeline import Checked, PipelineRun, RunFailed, RunSummary, preflight
 from prefgen.progress import StageTracker
 from prefgen.rewards import Reward
 from prefgen.run_status import last_round_with_pairs
@@ -51,12 +51,12 @@ class LoopSummary(RunSummary):
     latest_round: int | None = None
 
 
-def loop_preflight(config: PipelineConfig) -> Reward:
-    """Everything a loop needs, checked before round 0: the pipeline's checks, and held-out prompts
-    to measure on (read now: a missing split would otherwise fail only after round 0's sampling).
-    Returns the reward, which also reports the method's metrics of each policy."""
+def loop_preflight(config: PipelineConfig) -> Checked:
+    """Everything a loop needs, checked once before round 0: the pipeline's checks, and held-out
+    prompts to measure on (read now: a missing split would otherwise fail only after round 0's
+    sampling). The reward (which also reports the method's metrics of each policy) and the prompts
+    are handed to every round, so neither is built or read again."""
     from prefgen.config import ConfigError
-    from prefgen.pipeline import preflight
     from prefgen.sources.reader import read_prompts
 
     reward = preflight(config)
@@ -67,7 +67,7 @@ def loop_preflight(config: PipelineConfig) -> Reward:
     if not prompt_set.heldout:
         raise ConfigError("preflight", ["prompts.heldout_fraction: rounds > 0 measures each policy on held-out "
                                         "prompts, and this source gives none: set it > 0"])
-    return reward
+    return Checked(reward, prompt_set)
 
 
 def measured(summary: RunSummary) -> dict[str, Any]:
@@ -108,7 +108,8 @@ class TrainingLoop:
 
     def run(self, wait_seconds: float = 0) -> LoopSummary:
         """Check everything, then run the rounds under the loop's lock on one runtime."""
-        self.reward = loop_preflight(self.config)
+        self.checked = loop_preflight(self.config)
+        self.reward = self.checked.reward
         started = time.monotonic()
         self.root.prepare()
         self.runtime = make_runtime(self.config)
@@ -127,7 +128,7 @@ class TrainingLoop:
         published = False
         for k in range(self.config.rounds + 1):
             try:
-                summary = PipelineRun(self.round_config(k, policy), self.tracker, self.runtime).run()
+                summary = PipelineRun(self.round_config(k, policy), self.tracker, self.runtime, self.checked).run()
             except (RunFailed, ConfigError, RunLockedError):
                 raise  # keep their exit codes (1, 2, 4)
             except Exception as exc:

@@ -41,7 +41,6 @@ class LocalEngines:
 
 
 class LocalRuntime(Runtime):
-    name = "local"
 
     def __init__(self) -> None:
         self._engines: dict[str, LocalEngines] = {}

@@ -48,7 +48,6 @@ def shutdown_ray() -> None:
 class RayRuntime:
     """The Ray runtime: joins ``ray.address`` (or ``$RAY_ADDRESS``) or starts Ray on first use."""
 
-    name = "ray"
 
     def __init__(self, config: RayConfig):
         self.config = config

@@ -24,7 +24,6 @@ class ScoringJobs(Protocol):
 class Runtime:
     """The interface of a runtime."""
 
-    name = "runtime"
 
     def scoring_jobs(self, reward_name: str, reward_params: dict[str, Any]) -> ScoringJobs:
         raise NotImplementedError

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from prefgen.hashing import canonical_json
 
 log = logging.getLogger(__name__)
 _REWARDS: dict[str, Any] = {}
+_REWARDS_LOCK = threading.Lock()  # scoring threads of one process may ask for the same reward at once
 TASK_RETRIES = 3  # a scoring task whose worker process dies (killed, node lost) runs again
 
 
@@ -18,9 +20,17 @@ def _reward(name: str, params: dict[str, Any]):
     from prefgen.registry import rewards
 
     key = canonical_json([name, params])
-    if key not in _REWARDS:
-        _REWARDS[key] = rewards.build(name, params)
-    return _REWARDS[key]
+    with _REWARDS_LOCK:
+        if key not in _REWARDS:
+            _REWARDS[key] = rewards.build(name, params)
+        return _REWARDS[key]
+
+
+def share_reward(name: str, reward: Any) -> None:
+    """Make ``reward`` (built by the driver) the one this process scores with: in-process scoring
+    (``runtime: local``) then uses it instead of building a second one with the same params."""
+    with _REWARDS_LOCK:
+        _REWARDS.setdefault(canonical_json([name, reward.params.model_dump(mode="json")]), reward)
 
 
 def score_rows(name: str, params: dict[str, Any], prompts: list[dict], candidates: list[dict]) -> list[dict]:

@@ -53,7 +53,6 @@ class GenerationContext:
     scorer: Scorer
     prompts: list[Prompt] = field(default_factory=list)  # every prompt of the run, done or not
     reject: Callable[[list[RejectedInput]], None] = lambda rows: None
-    settings: Any = None  # the pipeline config, for model-level settings (chat template, ...)
 
 
 class GenerationStrategy:

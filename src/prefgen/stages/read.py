@@ -17,9 +17,11 @@ class NoPromptsError(RunFailed):
     """No usable prompt was read."""
 
 
-def read_stage(config: PromptsConfig, reward: Reward, run_dir: RunDir) -> PromptSet:
-    """Read and split the prompts; rejects replace the file (they are this run's)."""
-    prompt_set = read_prompts(config, reward.task_problem)
+def read_stage(config: PromptsConfig, reward: Reward, run_dir: RunDir, prompt_set: PromptSet | None = None) -> PromptSet:
+    """Read and split the prompts (unless ``prompt_set`` was read already, as a loop does once for
+    all its rounds); rejects replace the file (they are this run's)."""
+    if prompt_set is None:
+        prompt_set = read_prompts(config, reward.task_problem)
     tmp = run_dir.rejects_path.with_suffix(".tmp")
     tmp.write_text("".join(r.model_dump_json() + "\n" for r in prompt_set.rejected), encoding="utf-8")
     tmp.replace(run_dir.rejects_path)
