@@ -76,12 +76,17 @@ class GenerateConfig(PluginSection):
     @model_validator(mode="before")
     @classmethod
     def _backend_is_the_old_name(cls, data: Any) -> Any:
-        # ``backend: vllm | replay`` was the key before generation strategies; it still works
-        if isinstance(data, dict) and "backend" in data and "strategy" not in data:
-            data = dict(data)
-            backend = data.pop("backend")
-            data["strategy"] = "sampling" if backend == "vllm" else backend
-        return data
+        return upgrade_generate(data)
+
+
+def upgrade_generate(section: Any) -> Any:
+    """``backend: vllm | replay`` was the key before generation strategies and still works: the one
+    place that translates it (to ``strategy: sampling | replay``)."""
+    if isinstance(section, dict) and "backend" in section and "strategy" not in section:
+        section = dict(section)
+        backend = section.pop("backend")
+        section["strategy"] = "sampling" if backend == "vllm" else backend
+    return section
 
 
 class RewardConfig(PluginSection):

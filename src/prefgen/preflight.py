@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from prefgen.config import ConfigError, GenerateConfig, PipelineConfig, read_raw
+from prefgen.config import ConfigError, PipelineConfig, read_raw, upgrade_generate
 from prefgen.generation.model_ref import check_model_path
 from prefgen.registry import UnknownPluginError, generation_strategies, pairing_strategies, rewards
 from prefgen.validation import format_validation_error
@@ -58,7 +58,7 @@ def plugin_problems(raw: dict[str, Any]) -> list[str]:
         problems += pairing_strategies.params_problems(name, _without(pairing, "strategy"), "pairing")
     generate = raw.get("generate", {})
     if isinstance(generate, dict):
-        generate = GenerateConfig._backend_is_the_old_name(generate)
+        generate = upgrade_generate(generate)
         if isinstance(generate.get("strategy", ""), str):
             name = generate.get("strategy", "sampling")
             params = _without(generate, "strategy", "shard_size")
@@ -72,7 +72,7 @@ def _resampling_problems(raw: dict[str, Any], strategy: str) -> list[str]:
     if raw.get("target_pairs") is None:
         return []
     try:
-        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
+        cls = generation_strategies.load(strategy)
     except UnknownPluginError:
         return []  # reported with the strategy's own problems
     if cls.resamples:
@@ -100,9 +100,10 @@ def raw_problems(raw: dict[str, Any]) -> list[str]:
     """The same checks on the raw YAML of a config with schema errors, where values are usable."""
     problems: list[str] = []
     model, prompts, generate = (raw.get(k) if isinstance(raw.get(k), dict) else {} for k in ("model", "prompts", "generate"))
-    strategy = generate.get("strategy") or generate.get("backend") or "sampling"
+    generate = upgrade_generate(generate)
+    strategy = generate.get("strategy") or "sampling"
     if isinstance(strategy, str):
-        params = {k: v for k, v in generate.items() if k not in ("strategy", "backend", "shard_size")}
+        params = {k: v for k, v in generate.items() if k not in ("strategy", "shard_size")}
         path = model.get("path") if _usable(model.get("path")) else None
         if _all_usable(params) and (path is not None or not isinstance(raw.get("model"), dict)):
             problems += _generation_problems(strategy, path, params)
@@ -126,7 +127,7 @@ def _all_usable(params: dict[str, Any]) -> bool:
 
 def _generation_problems(strategy: str, model_path: str | None, params: dict[str, Any]) -> list[str]:
     try:
-        cls = generation_strategies.load("sampling" if strategy == "vllm" else strategy)
+        cls = generation_strategies.load(strategy)
     except UnknownPluginError:
         return []  # reported with the schema problems
     if not cls.uses_model:
@@ -157,8 +158,7 @@ def engine_cpu_problems(config: PipelineConfig) -> list[str]:
     if config.runtime != "ray" or config.ray.address or os.environ.get("RAY_ADDRESS"):
         return []
     try:
-        strategy = "sampling" if config.generate.strategy == "vllm" else config.generate.strategy
-        if not generation_strategies.load(strategy).uses_model:
+        if not generation_strategies.load(config.generate.strategy).uses_model:
             return []
     except UnknownPluginError:
         return []

@@ -29,10 +29,10 @@ import types
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import bfcl_outputs
 import pytest
 import yaml
 
-import bfcl_outputs
 from prefgen.config import PromptsConfig
 from prefgen.registry import rewards
 from prefgen.sources.reader import read_prompts

@@ -16,8 +16,8 @@ MAX_MODEL_LEN = 512
 
 @pytest.fixture(scope="module")
 def expander(tiny_model):
-    from prefgen.generation.vllm_engine import VLLMGenerator
     from prefgen.generation.engine_jobs import TreeExpander
+    from prefgen.generation.vllm_engine import VLLMGenerator
 
     generator = VLLMGenerator(str(tiny_model), max_model_len=MAX_MODEL_LEN, engine={})
     return TreeExpander(generator.llm, MAX_MODEL_LEN, seed=0)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import random
 
 import pytest
+from test_tooluse_tree import TOKEN, ScriptedPolicy
 
 from prefgen.executors.scoring import scored_records
+from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
 from prefgen.generation.strategy import GenerationContext, ModelIdentity
 from prefgen.methods.tool_use.task import render_prompt
-from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
+from prefgen.methods.tool_use.tree import TREE_KEY
 from prefgen.methods.tool_use.tree_pairing import UNSELECTED, TreePairing, TreePairingParams
-from prefgen.methods.tool_use.tree_search import TREE_KEY, TreeSearchParams, TreeSearchStrategy
+from prefgen.methods.tool_use.tree_search import TreeSearchParams, TreeSearchStrategy
 from prefgen.records import Prompt
 from prefgen.registry import rewards
-from test_tooluse_tree import TOKEN, ScriptedPolicy
 
 TOOLS = [
     {"name": "f", "description": "adds", "parameters": {"type": "dict", "required": ["a", "b"], "properties": {

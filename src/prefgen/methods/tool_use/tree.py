@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -224,3 +225,21 @@ def _call(
         raise RuntimeError(f"expand_fn returned {len(outputs)} outputs for {len(requests)} requests")
     result.engine_calls += 1
     return outputs
+
+
+# Where a candidate came from in the search travels in ``Candidate.sampling[TREE_KEY]``, the field
+# every candidate has for what made it (sampling settings, seeds), so it is written and read with
+# the candidates and no record type changes for one method.
+TREE_KEY = "tree"
+
+
+def mark_candidate(sampling: dict[str, Any], mode: str, **place: Any) -> dict[str, Any]:
+    """A candidate's ``sampling`` with its place in the search: ``mode`` (``tree``, ``flat``,
+    ``greedy``, ``unselected``) and what the mode records (path, step, visits, value, perplexity...)."""
+    return {**sampling, TREE_KEY: {"mode": mode, **place}}
+
+
+def tree_info(sample: Any) -> dict[str, Any]:
+    """What the tree search recorded about a candidate ({} for other strategies' samples)."""
+    info = sample.sampling.get(TREE_KEY) if isinstance(sample.sampling, dict) else None
+    return info if isinstance(info, dict) else {}

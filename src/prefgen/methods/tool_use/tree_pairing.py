@@ -38,11 +38,10 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefgen.methods.tool_use.pairs import StepPair, extract_pairs
-from prefgen.methods.tool_use.tree import Node, TreeSettings
+from prefgen.methods.tool_use.tree import Node, TreeSettings, tree_info
 from prefgen.pairing import BestWorst, PairingParams, PerPromptStrategy
 from prefgen.records import Message, PreferencePair, Prompt, Scored
 
-TREE_KEY = "tree"
 UNSELECTED = "not searched: easier than the hardest fraction (deficiency selection)"
 NO_GOOD_CHOSEN = "no chosen answer reached min_chosen_score"
 
@@ -61,12 +60,6 @@ class TreePairingParams(BaseModel):
     whole_answer_pair: bool = Field(
         False, description="Also pair the tree's best whole answer against its worst, both from the answer's start."
     )
-
-
-def tree_info(sample: Scored) -> dict:
-    """What the tree_search strategy recorded about a candidate ({} for other strategies' samples)."""
-    info = sample.sampling.get(TREE_KEY) if isinstance(sample.sampling, dict) else None
-    return info if isinstance(info, dict) else {}
 
 
 def rebuild_tree(samples: Sequence[Scored]) -> tuple[Node, dict[Node, Scored]]:

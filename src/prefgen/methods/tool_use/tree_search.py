@@ -50,11 +50,10 @@ from prefgen.methods.tool_use.deficiency import (
     select_hardest,
 )
 from prefgen.methods.tool_use.task import reference_answer
-from prefgen.methods.tool_use.tree import Node, SearchResult, SearchSettings, search
+from prefgen.methods.tool_use.tree import Node, SearchResult, SearchSettings, mark_candidate, search
 from prefgen.records import Candidate, Prompt
 
 log = logging.getLogger(__name__)
-TREE_KEY = "tree"  # the key of ``Candidate.sampling`` holding what the strategy made a candidate from
 
 
 class TreeSearchParams(SearchSettings):
@@ -143,17 +142,17 @@ class TreeSearchStrategy(SamplingStrategy):
         for request, result in zip(batch, results):
             for candidate in to_candidates(request, result, fingerprint):
                 if candidate.prompt_id in unselected:
-                    candidate.sampling = {**candidate.sampling, TREE_KEY: self._mark("unselected", candidate, selection)}
+                    candidate.sampling = self._mark(candidate.sampling, "unselected", candidate, selection)
                 candidates.append(candidate)
         return candidates
 
     def _sampling(self, n: int, temperature: float) -> SamplingParams:
         return self.params.sampling.model_copy(update={"n": n, "temperature": temperature})
 
-    def _mark(self, mode: str, candidate: Candidate, selection: Selection, **more: Any) -> dict[str, Any]:
+    def _mark(self, sampling: dict, mode: str, candidate: Candidate, selection: Selection, **more: Any) -> dict[str, Any]:
         perplexity = selection.perplexities.get(candidate.prompt_id)
         finite = perplexity if perplexity is not None and math.isfinite(perplexity) else None
-        return {"mode": mode, "perplexity": finite, **more}
+        return mark_candidate(sampling, mode, perplexity=finite, **more)
 
     # --- the search -----------------------------------------------------------------------
     def _grow(self, engines, prompts: list[Prompt]) -> tuple[SearchResult, list[int]]:
@@ -201,11 +200,11 @@ class TreeSearchStrategy(SamplingStrategy):
                 prompt_id=prompt.id, sample_index=index, text=node.answer, num_tokens=node.answer_tokens,
                 finish_reason="stop" if node.answer_finished else "length", model=self.context.model.fingerprint,
             )
-            candidate.sampling = {TREE_KEY: self._mark(
-                "tree", candidate, selection, path=path, prefix_chars=len(node.prefix), step=node.step,
+            candidate.sampling = self._mark(
+                {}, "tree", candidate, selection, path=path, prefix_chars=len(node.prefix), step=node.step,
                 depth=node.depth, prior=node.prior, visits=node.visits, value_sum=node.value_sum,
                 terminal=node.terminal, search_tokens=used,
-            )}
+            )
             candidates.append(candidate)
         return candidates
 
@@ -254,7 +253,7 @@ class TreeSearchStrategy(SamplingStrategy):
         return candidate.model_copy(update={
             "sample_index": index,
             "id": candidate_id(candidate.prompt_id, index, model, {**candidate.sampling, "flat": True}),
-            "sampling": {**candidate.sampling, TREE_KEY: self._mark("flat", candidate, selection, token_budget=budget)},
+            "sampling": self._mark(candidate.sampling, "flat", candidate, selection, token_budget=budget),
         })
 
 
