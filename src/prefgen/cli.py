@@ -450,8 +450,8 @@ def _dataset_dir(path: Path) -> tuple[Path, str]:
     raise AssertionError("unreachable")
 
 
-from prefgen.corpus import cli as index_cli  # noqa: E402  (light: typer and rich only)
-from prefgen.corpus.cli import index_app  # noqa: E402
+from prefgen.corpus import cli as index_cli
+from prefgen.corpus.cli import index_app
 
 index_cli.console.soft_wrap = True  # its error lines stay whole too (a wrapped path cannot be grepped)
 

@@ -9,9 +9,9 @@ table in the loop's card and ``method_metrics.png``. No core code changes for a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from prefgen.markdown import markdown_table

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prefgen.records import PreferencePair, Scored
+from prefgen.records import PreferencePair, Scored, group_by_prompt
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -83,10 +83,7 @@ def bias_warnings(stats: dict[str, Any], thresholds: BiasThresholds) -> list[str
 
 def skipped_sample_pairs(samples: Sequence[Scored]) -> dict[str, int]:
     """Per prompt, the sample pairs no strategy may use: tied scores, identical texts."""
-    by_prompt: dict[str, list[Scored]] = {}
-    for sample in samples:
-        if sample.score is not None:
-            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+    by_prompt = group_by_prompt(s for s in samples if s.score is not None)
     counts = {"tied_scores": 0, "identical_texts": 0}
     for group in by_prompt.values():
         for a, b in itertools.combinations(group, 2):

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefgen.hashing import content_hash
-from prefgen.records import Message, PreferencePair, Prompt, Scored
+from prefgen.records import Message, PreferencePair, Prompt, Scored, group_by_prompt
 
 
 @dataclass
@@ -72,9 +72,7 @@ class PerPromptStrategy(PairingStrategy):
         raise NotImplementedError
 
     def pair(self, prompts: Sequence[Prompt], scored: Sequence[Scored]) -> PairingResult:
-        by_prompt: dict[str, list[Scored]] = {}
-        for sample in scored:
-            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+        by_prompt = group_by_prompt(scored)
         result = PairingResult()
         for prompt in prompts:
             outcome = self.pair_prompt(prompt, by_prompt.get(prompt.id, []))

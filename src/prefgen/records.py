@@ -9,6 +9,7 @@ whose details differ in shape; the ``to_row``/``from_row`` helpers do the conver
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,3 +133,11 @@ ALL_RECORDS: dict[str, type[Record]] = {
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON schema of every record, keyed by file stem (``schemas/<name>.schema.json``)."""
     return {name: cls.model_json_schema() for name, cls in ALL_RECORDS.items()}
+
+
+def group_by_prompt(samples: Iterable[Any]) -> dict[str, list[Any]]:
+    """Samples (anything with a ``prompt_id``) by prompt, each prompt's in their order."""
+    grouped: dict[str, list[Any]] = {}
+    for sample in samples:
+        grouped.setdefault(sample.prompt_id, []).append(sample)
+    return grouped

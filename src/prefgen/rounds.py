@@ -35,9 +35,8 @@ from prefgen.hashing import content_hash
 from prefgen.method_metrics import HeldoutRound, PolicyEngines, method_table, plot_method_metrics
 from prefgen.pipeline import Checked, PipelineRun, RunFailed, RunSummary, preflight
 from prefgen.progress import StageTracker
-from prefgen.rewards import Reward
 from prefgen.run_status import last_round_with_pairs
-from prefgen.rundir import RunDir, RunLockedError, write_json_atomic
+from prefgen.rundir import RunDir, RunLockedError, write_json_atomic, write_text_atomic
 
 log = logging.getLogger("prefgen")
 
@@ -221,9 +220,7 @@ class TrainingLoop:
 
     def _write_metrics(self, metrics: list[dict[str, Any]]) -> None:
         public = [{k: v for k, v in m.items() if not k.startswith("_")} for m in metrics]
-        tmp = self.root.root / ".metrics.jsonl.tmp"
-        tmp.write_text("".join(json.dumps(m, sort_keys=True) + "\n" for m in public))
-        tmp.replace(self.root.root / "metrics.jsonl")
+        write_text_atomic(self.root.root / "metrics.jsonl", "".join(json.dumps(m, sort_keys=True) + "\n" for m in public))
         plot_metrics(public, self.root.root / "metrics.png")
         card = f"# {self.config.name}: training rounds\n\n{self._table(metrics)}\n\n![metrics](metrics.png)\n"
         if plot_method_metrics(public, self.root.root / "method_metrics.png"):

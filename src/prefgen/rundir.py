@@ -210,15 +210,20 @@ class RunDir:
         return removed
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write JSON aside and rename into place."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text aside and rename into place: a reader sees the old file or the new one."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _output_error(exc, path) from exc
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    """Write JSON aside and rename into place."""
+    write_text_atomic(path, json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def _output_error(exc: OSError, path: Path) -> OutputNotWritableError:

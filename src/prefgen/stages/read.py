@@ -6,7 +6,7 @@ import logging
 
 from prefgen.config import PromptsConfig
 from prefgen.rewards import Reward
-from prefgen.rundir import RunDir
+from prefgen.rundir import RunDir, write_text_atomic
 from prefgen.sources.reader import PromptSet, read_prompts
 from prefgen.stages import RunFailed
 
@@ -22,9 +22,7 @@ def read_stage(config: PromptsConfig, reward: Reward, run_dir: RunDir, prompt_se
     all its rounds); rejects replace the file (they are this run's)."""
     if prompt_set is None:
         prompt_set = read_prompts(config, reward.task_problem)
-    tmp = run_dir.rejects_path.with_suffix(".tmp")
-    tmp.write_text("".join(r.model_dump_json() + "\n" for r in prompt_set.rejected), encoding="utf-8")
-    tmp.replace(run_dir.rejects_path)
+    write_text_atomic(run_dir.rejects_path, "".join(r.model_dump_json() + "\n" for r in prompt_set.rejected))
     log.info("prompts: %d read, %d rejected", len(prompt_set.prompts), len(prompt_set.rejected))
     if not prompt_set.prompts:
         raise NoPromptsError(

@@ -25,8 +25,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from prefgen.demo.training import (
-    DEFAULT_STEPS,
-    METADATA_FILE,
     POLICY_VERSION,
     TrainingSettings,
     cached_model_dir,

@@ -20,7 +20,7 @@ from typing import Any
 from prefgen.methods.refusal.knowledge import Knowledge, label_prompts, sample_kind
 from prefgen.methods.refusal.metrics import heldout_report, r_tuning_confidence
 from prefgen.methods.refusal.records import SURE_QUESTION
-from prefgen.records import Prompt, Scored
+from prefgen.records import Prompt, Scored, group_by_prompt
 
 # (context, continuation) pairs -> the log-probability of each continuation token after its context
 ContinuationScorer = Callable[[Sequence[tuple[str, str]]], list[list[float]]]
@@ -65,9 +65,7 @@ def policy0_labels(heldout: Any, rule: str, threshold: float, uncertain_share: f
     """Each held-out question's label from policy 0's samples, computed once and kept in its memo."""
     first = heldout.first or heldout
     if LABELS_MEMO not in first.memo:
-        by_prompt: dict[str, list[Scored]] = {}
-        for sample in first.scored:
-            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+        by_prompt = group_by_prompt(first.scored)
         first.memo[LABELS_MEMO] = label_prompts(list(first.prompts.values()), by_prompt, rule, threshold,
                                                 uncertain_share)
     return first.memo[LABELS_MEMO]

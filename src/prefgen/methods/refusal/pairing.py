@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefgen.hashing import content_hash
 from prefgen.methods.refusal.knowledge import Knowledge, label_prompts, sample_kind
 from prefgen.pairing import PairingResult, PairingStrategy, make_pair
-from prefgen.records import PreferencePair, Prompt, Scored
+from prefgen.records import PreferencePair, Prompt, Scored, group_by_prompt
 
 STRATEGY = "refusal"
 PAIR_TYPES = {"known": "answer_over_refusal", "unknown": "refusal_over_wrong", "unanswerable": "refusal_over_answer"}
@@ -134,9 +134,7 @@ class RefusalPairing(PairingStrategy):
 
     def pair(self, prompts: Sequence[Prompt], scored: Sequence[Scored]) -> PairingResult:
         """Pairs in prompt order; prompts without one are counted by reason."""
-        by_prompt: dict[str, list[Scored]] = {}
-        for sample in scored:
-            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+        by_prompt = group_by_prompt(scored)
         labels = label_prompts(prompts, by_prompt, self.params.knowledge_rule,
                                self.params.known_threshold, self.params.uncertain_share)
         result = PairingResult()

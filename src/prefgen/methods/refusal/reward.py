@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from prefgen.records import Candidate, Prompt, Scored
+from prefgen.records import Candidate, Prompt, Scored, group_by_prompt
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
 
 
@@ -110,9 +110,7 @@ class RefusalReward(Reward):
         from prefgen.methods.refusal.records import r_tuning_records
 
         train = [p for p in prompts.values() if p.split == "train"]
-        by_prompt: dict[str, list[Scored]] = {}
-        for sample in scored:
-            by_prompt.setdefault(sample.prompt_id, []).append(sample)
+        by_prompt = group_by_prompt(scored)
         labels = label_prompts(train, by_prompt, self.params.knowledge_rule,
                                self.params.known_threshold, self.params.uncertain_share)
         rows = []
