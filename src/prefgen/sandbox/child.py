@@ -476,23 +476,25 @@ def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes, network=N
     its own namespace right after the fork keeps every later child where it was. ``network``:
     (a network namespace's descriptor, the server's own network namespace's descriptor): the
     child is forked inside the first, and the server goes back to its own right after.
-    Returns (pid, why the new namespace could not be made, or None).
+    Returns (pid, why the new PID namespace could not be made or None, whether the child was
+    forked inside ``network``).
     """
     if not new_pid_namespace:
-        return os.fork(), None
+        return os.fork(), None, False
     if libc.unshare(CLONE_NEWPID) != 0:
-        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}"
+        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}", False
     pid = None
+    entered = False
     try:
-        if network is not None:
-            _check(ctypes, libc.setns(network[0], CLONE_NEWNET), "setns into the sandbox's network namespace")
+        # If the made namespace cannot be entered, the child makes one of its own instead.
+        entered = network is not None and libc.setns(network[0], CLONE_NEWNET) == 0
         pid = os.fork()
     finally:
         if pid != 0:  # not in the child, which is the new namespace's init
-            if network is not None:
+            if entered:
                 _back_home(libc, network[1], CLONE_NEWNET)
             _check(ctypes, libc.setns(home_pid_namespace, CLONE_NEWPID), "setns back to the server's PID namespace")
-    return pid, None
+    return pid, None, entered
 
 
 def _new_network_namespace(home_network, libc, ctypes):
@@ -610,15 +612,12 @@ class _Server:
             self.template = _template_or_empty(binds, self.base, self.libc, self.ctypes)
         root = self.template if new_pid_namespace else ("empty", self.base)
         network = self._take_network_namespace() if new_pid_namespace else None
-        try:
-            pid, why = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes, network)
-        except SetupError:  # could not enter the made namespace: the child makes its own
-            network = None
-            pid, why = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes)
+        pid, why, entered = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes,
+                                          network)
         if pid == 0:
-            _spawned(fds, root, why, self.shared, self.libc, self.ctypes, network is not None)
+            _spawned(fds, root, why, self.shared, self.libc, self.ctypes, entered)
         if network is not None:
-            os.close(network[0])  # the sandbox holds it now; it is never handed out again
+            os.close(network[0])  # the sandbox holds it now (or it was unusable): never handed out again
         for fd in fds:
             os.close(fd)
         self.children[pid] = request
