@@ -27,18 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = (
-    "simple_python",
-    "multiple",
-    "parallel",
-    "parallel_multiple",
-    "irrelevance",
-    "live_simple",
-    "live_multiple",
-    "live_parallel",
-    "live_parallel_multiple",
-    "live_irrelevance",
-)
+from prefgen.methods.tool_use.bfcl import SINGLE_TURN_CATEGORIES
+
+CATEGORIES = SINGLE_TURN_CATEGORIES  # every category the reader reads by default
 ITEMS_PER_CATEGORY = 30  # sampled; items showing a rare rule (dict values, tuples, ...) are added
 
 # Rule classes where prefgen is deliberately stricter than BFCL, with the reason.
