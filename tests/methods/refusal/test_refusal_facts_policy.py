@@ -45,14 +45,19 @@ def test_practice_refusals_are_about_names_the_questions_never_ask():
                                                    "Question: What is the default value of the "}
 
 
-@pytest.mark.slow
-def test_the_policy_knows_seen_facts_on_both_splits_and_not_unseen_ones():
+def test_a_tiny_budget_trains_saves_and_measures_the_gap(tmp_path, monkeypatch):
+    """The training path end to end on a tiny budget, and the gap measured on its answers. The
+    trained policy's bars (seen facts known, unseen ones not) are checked by
+    ``benchmarks/demo_policies.py`` (training the real one takes about 4 minutes)."""
+    from prefgen.demo.training import TrainingSettings
     from prefgen.methods.refusal.demo_policy import facts_policy_dir, knowledge_gap
 
-    gap = knowledge_gap(facts_policy_dir(), ROWS)
-    # measured (greedy): seen 0.72 / 0.75, unseen 0.11 / 0.08 (train / heldout); without the
-    # practice refusals seen facts were answered better (~0.96), the gap is what the demo needs
-    for split in ("train", "heldout"):
-        assert gap[f"seen/{split}"]["accuracy"] >= 0.65, gap
-        assert gap[f"unseen/{split}"]["accuracy"] <= 0.35, gap
-        assert gap[f"seen/{split}"]["accuracy"] - gap[f"unseen/{split}"]["accuracy"] >= 0.45, gap
+    monkeypatch.setenv("PREFGEN_CACHE_DIR", str(tmp_path))
+    tiny = FactsPolicySettings(training=TrainingSettings(
+        steps=3, batch_size=2, seq_len=64, vocab_size=400, hidden_size=64, num_heads=1, num_layers=1,
+        intermediate_size=128, warmup_steps=1))
+    path = facts_policy_dir(tiny)
+    assert path.parent == tmp_path / "models" and facts_policy_dir(tiny) == path
+    gap = knowledge_gap(path, ROWS[:40])
+    assert set(gap) <= {"seen/train", "seen/heldout", "unseen/train", "unseen/heldout"}
+    assert sum(group["questions"] for group in gap.values()) == sum(r["task"]["answerable"] for r in ROWS[:40])
