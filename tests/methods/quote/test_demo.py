@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from prefgen.demo.training import DEFAULT_STEPS, METADATA_FILE
 from prefgen.stdlib import corpus as stdlib_corpus
 from prefgen.methods.quote.stdlib_docs import load_rows, split_of
 from prefgen.methods.quote import stdlib_docs
@@ -186,7 +187,7 @@ def test_policy_trains_once_and_loads(tmp_path, monkeypatch):
     assert tokenizer.eos_token == "</s>"
     model = AutoModelForCausalLM.from_pretrained(path)
     assert model.config.model_type == "llama"
-    metadata = json.loads((path / policy.METADATA_FILE).read_text())
+    metadata = json.loads((path / METADATA_FILE).read_text())
     assert metadata["settings"]["steps"] == 2
     assert metadata["corpus"]["fingerprint"] == corpus_fingerprint()
     # Nothing half-written is left next to it.
@@ -227,11 +228,11 @@ def test_prepare_demo_forces_retraining(tmp_path, monkeypatch):
     def fake_train(out_dir, settings, log):
         calls.append(settings.steps)
         out_dir.mkdir(parents=True)
-        (out_dir / policy.METADATA_FILE).write_text("{}")
+        (out_dir / METADATA_FILE).write_text("{}")
 
     monkeypatch.setattr(policy, "_train", fake_train)
     first = policy.prepare_demo()
-    assert policy.prepare_demo() == first and calls == [policy.DEFAULT_STEPS]
+    assert policy.prepare_demo() == first and calls == [DEFAULT_STEPS]
     assert policy.prepare_demo(force=True) == first and len(calls) == 2
 
 
