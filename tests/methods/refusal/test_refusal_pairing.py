@@ -58,6 +58,14 @@ def test_unanswerable_prefers_a_refusal_over_any_answer():
     assert pair.details["pair_type"] == "refusal_over_answer" and "synthetic" not in pair.details
 
 
+def test_an_unanswerable_question_prefers_the_policys_own_premise_rejection():
+    prompt = _prompt("Which module defines `frobnicate`?", [], answerable=False)
+    samples = _scored(prompt, [" os", " There is no such function as frobnicate in the standard library."])
+    assert samples[1].details["kind"] == "premise_rejection"
+    pair = refusal_pair(prompt, samples, Knowledge("unanswerable", "sampled"), PARAMS)
+    assert (pair.chosen, pair.rejected) == (samples[1].text, " os") and "synthetic" not in pair.details
+
+
 def test_chat_prompts_get_message_sides():
     prompt = _prompt("Capital of France?", ["Paris"], chat=True)
     pair = refusal_pair(prompt, _scored(prompt, ["Paris"]), Knowledge("known", "sampled"), PARAMS)

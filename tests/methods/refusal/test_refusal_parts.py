@@ -230,6 +230,13 @@ def test_refusal_metrics():
     assert refusal_metrics([], [])["answer_rate"] is None
 
 
+def test_a_premise_rejection_is_an_abstention_in_the_rates():
+    m = refusal_metrics(["premise_rejection", "wrong", "refusal", "premise_rejection"], ["unanswerable"] * 4)
+    assert m["refusal_rate_unanswerable"] == pytest.approx(3 / 4)
+    assert m["hallucination_rate_unanswerable"] == pytest.approx(1 / 4)
+    assert m["premise_rejections"] == 2 and m["answer_rate"] == pytest.approx(1 / 4)
+
+
 @pytest.mark.parametrize("correct, confidence", [
     ([1, 0, 1, 1, 0], [0.9, 0.8, 0.7, 0.4, 0.1]),
     ([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]),

@@ -2,12 +2,15 @@
 
 For each evaluated answer: its kind (:mod:`prefgen.methods.refusal.classify`) and the question's knowledge
 label (``known`` / ``unknown`` / ``unanswerable``; others are counted but not split out).
-A hedged answer counts as a refusal (the user was told "I don't know"); unscorable answers are
-left out of every rate and counted.
+A hedged answer counts as a refusal (the user was told "I don't know"), and so does a premise
+rejection ("there is no such function", the kind the judge gives only on unanswerable questions:
+it abstains from the answer the question asks for); unscorable answers are left out of every rate
+and counted.
 
 - ``answer_rate``: share of answers that commit (correct or wrong).
 - ``accuracy_answered``: correct / committed answers.
-- ``refusal_rate_<label>``: refusals (incl. hedged) / answers to questions with that label.
+- ``refusal_rate_<label>``: refusals (incl. hedged and premise rejections) / answers to questions
+  with that label; ``premise_rejections`` counts the premise rejections among them.
 - ``hallucination_rate`` and ``hallucination_rate_<label>``: wrong answers / answers.
 - ``accuracy_<label>``: correct / answers to questions with that label.
 - ``ap``: average precision of correctness against confidence (:func:`average_precision`).
@@ -43,6 +46,7 @@ def refusal_metrics(kinds: Sequence[str], labels: Sequence[str]) -> dict[str, An
         "answers": len(pairs),
         "unscorable": len(kinds) - len(pairs),
         "hedged": counts["hedged"],
+        "premise_rejections": counts["premise_rejection"],
         "answer_rate": _rate(committed, len(pairs)),
         "accuracy_answered": _rate(counts["correct"], committed),
         "hallucination_rate": _rate(counts["wrong"], len(pairs)),
@@ -51,7 +55,7 @@ def refusal_metrics(kinds: Sequence[str], labels: Sequence[str]) -> dict[str, An
         group = Counter(k for k, lab in pairs if lab == label)
         size = sum(group.values())
         out[f"answers_{label}"] = size
-        out[f"refusal_rate_{label}"] = _rate(group["refusal"] + group["hedged"], size)
+        out[f"refusal_rate_{label}"] = _rate(group["refusal"] + group["hedged"] + group["premise_rejection"], size)
         out[f"hallucination_rate_{label}"] = _rate(group["wrong"], size)
         out[f"accuracy_{label}"] = _rate(group["correct"], size)
     return out

@@ -77,7 +77,10 @@ def refusal_pair(prompt: Prompt, samples: Sequence[Scored], knowledge: Knowledge
     by_kind: dict[str, list[Scored]] = {}
     for sample in samples:
         by_kind.setdefault(sample_kind(sample), []).append(sample)
-    own = sorted(by_kind.get("refusal", []), key=lambda s: s.sample_index)
+    # On an unanswerable question the policy's own premise rejection ("there is no such function")
+    # is the abstention to prefer: it says why there is no answer.
+    abstaining = by_kind.get("refusal", []) + (by_kind.get("premise_rejection", []) if knowledge.label == "unanswerable" else [])
+    own = sorted(abstaining, key=lambda s: s.sample_index)
     refusal = own[0] if own else _template_refusal(prompt, samples, params)
     if knowledge.label == "known":
         answer = _most_frequent(by_kind.get("correct", []))
