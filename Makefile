@@ -26,11 +26,13 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/prefgen run pipelines/quote_tuning.yaml
 
+# Two workers: the slow tests (real engines) one after another on one of them, the fast tests
+# beside them (see tests/conftest.py). `make test-fast` starts neither Ray nor vLLM.
 test: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: venv
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n 2
 
 bench: venv
 	$(BIN)/python benchmarks/pipeline_overhead.py
