@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from prefgen.hashing import content_hash
+from prefgen.plugin import PluginParams
 from prefgen.records import Message, PreferencePair, Prompt, Scored, group_by_prompt
 
 
@@ -39,10 +40,9 @@ class PairingResult:
         return sum(self.unpaired.values())
 
 
-class PairingParams(BaseModel):
+class PairingParams(PluginParams):
     """A strategy's keys from the YAML's ``pairing:`` block (minus ``strategy``)."""
 
-    model_config = ConfigDict(extra="forbid")
     min_margin: float = Field(0.1, ge=0, description="Smallest score gap a pair may have.")
 
 

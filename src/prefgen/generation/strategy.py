@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
+from prefgen.plugin import PluginParams
 from prefgen.records import Candidate, Prompt, RejectedInput, Scored
 
 
-class StrategyParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StrategyParams(PluginParams):
+    """A strategy's keys from the YAML's ``generate:`` block (minus ``strategy`` and ``shard_size``)."""
 
 
 @dataclass(frozen=True)

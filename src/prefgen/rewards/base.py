@@ -12,22 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
 from prefgen.hashing import content_hash
+from prefgen.plugin import PluginParams
 from prefgen.records import Candidate, Prompt, Scored
 
 if TYPE_CHECKING:
     from prefgen.method_metrics import HeldoutRound
 
 
-class RewardParams(BaseModel):
+class RewardParams(PluginParams):
     """Parameters of a reward, from the YAML's ``reward:`` block (minus ``name``).
 
     Subclasses add fields; unknown keys are config errors.
     """
 
-    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from prefgen.plugin import PluginParams
 
 
-class SourceParams(BaseModel):
+class SourceParams(PluginParams):
     """A source's keys from ``prompts.options``; unknown keys are config errors."""
 
-    model_config = ConfigDict(extra="forbid")
 
 
 class PromptSource:

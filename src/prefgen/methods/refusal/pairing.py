@@ -23,11 +23,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from prefgen.hashing import content_hash
 from prefgen.methods.refusal.knowledge import Knowledge, label_prompts, sample_kind
 from prefgen.pairing import PairingResult, PairingStrategy, make_pair
+from prefgen.plugin import PluginParams
 from prefgen.records import PreferencePair, Prompt, Scored, group_by_prompt
 
 STRATEGY = "refusal"
@@ -35,10 +36,9 @@ PAIR_TYPES = {"known": "answer_over_refusal", "unknown": "refusal_over_wrong", "
 CAP_REASON = "cap on refusal-chosen pairs (max_refusal_share)"
 
 
-class RefusalPairingParams(BaseModel):
+class RefusalPairingParams(PluginParams):
     """Parameters of the ``refusal`` pairing strategy."""
 
-    model_config = ConfigDict(extra="forbid")
     knowledge_rule: Literal["sampled", "greedy", "entropy"] = "sampled"
     known_threshold: float = Field(0.5, gt=0, le=1, description="Sampled rule: share correct for 'known'.")
     uncertain_share: float = Field(0.5, ge=0, le=1, description="Entropy rule: share of questions unknown.")

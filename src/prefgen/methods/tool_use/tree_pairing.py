@@ -35,21 +35,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from prefgen.methods.tool_use.pairs import StepPair, extract_pairs
 from prefgen.methods.tool_use.tree import Node, TreeSettings, tree_info
 from prefgen.pairing import BestWorst, PairingParams, PerPromptStrategy
+from prefgen.plugin import PluginParams
 from prefgen.records import Message, PreferencePair, Prompt, Scored
 
 UNSELECTED = "not searched: easier than the hardest fraction (deficiency selection)"
 NO_GOOD_CHOSEN = "no chosen answer reached min_chosen_score"
 
 
-class TreePairingParams(BaseModel):
+class TreePairingParams(PluginParams):
     """Parameters of the ``tree`` pairing strategy (iTool's pair filters)."""
 
-    model_config = ConfigDict(extra="forbid")
     value_gap: float = Field(0.1, ge=0, description="Least mean-value gap between the chosen and rejected child.")
     max_step_overlap: float = Field(0.95, ge=0, le=1, description="Most word overlap of the two children's steps.")
     min_chosen_value: float = Field(-0.3, description="Least mean value of the chosen child.")
