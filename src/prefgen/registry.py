@@ -168,6 +168,8 @@ generation_strategies = Registry(
     base="prefgen.generation.strategy:GenerationStrategy",
 )
 
-# Named models (``model.path: demo``): name -> "module:function" returning the model's directory,
-# made (trained, converted) on first use and cached.
-models = Registry("model", {}, base=None)
+# Named models (``model.path: smollm2``): name -> "module:function" returning the model's directory,
+# made (converted, trained) on first use and cached; ``force=True`` makes it again. The function may
+# carry a ``check()`` listing what it lacks (a package) for pre-flight. Methods add their demo
+# policies (``demo``, ``demo:facts``, ``demo:tools``).
+models = Registry("model", {"smollm2": "prefgen.models.smollm2:smollm2_dir"}, base=None)

@@ -34,7 +34,9 @@ class ModelRef:
 
 def check_model_path(path: str) -> list[str]:
     """Cheap pre-flight check of ``model.path``; returns problems."""
-    if path in models.entries or Path(path).is_dir():
+    if path in models.entries:
+        return named_model_problems(path)
+    if Path(path).is_dir():
         return []
     if _HUB_ID.match(path) and not path.startswith((".", "/")):
         return []  # resolved (cache or hub) in resolve_model, still before any heavy work
@@ -42,11 +44,18 @@ def check_model_path(path: str) -> list[str]:
     return [f"model.path: no model directory at {path!r} (expected a local directory, a hub id or a named model: {named})"]
 
 
+def named_model_problems(name: str) -> list[str]:
+    """What a named model lacks before it can be made (a package, say): its ``check`` attribute,
+    if it has one, says; a model trained on first use lacks nothing."""
+    check = getattr(models.load(name), "check", None)
+    return check() if check else []
+
+
 def resolve_model(path: str) -> ModelRef:
     """A local directory for ``path`` (a named model, a directory, or a hub id) and its fingerprint.
 
-    Named models (``demo``, ``demo:facts``, ...) are registered by the methods
-    (:data:`prefgen.registry.models`); each is made (trained, converted) on first use and cached."""
+    Named models (``smollm2``, the methods' ``demo``, ``demo:facts``, ...) are in
+    :data:`prefgen.registry.models`; each is made (converted, trained) on first use and cached."""
     if path in models.entries:
         local = Path(models.load(path)())
     elif Path(path).is_dir():

@@ -35,7 +35,7 @@ def parse_settings(overrides: list[str]):
 
 def dpo_command(
     pairs_dir: Path = typer.Argument(..., metavar="PAIRS_DIR", help="A pairs/ dataset, e.g. outputs/NAME/latest/pairs."),
-    model: str = typer.Option(..., "--model", help="Starting policy: 'demo', a model directory or a hub id."),
+    model: str = typer.Option(..., "--model", help="Starting policy: 'demo', 'smollm2', a model directory or a hub id."),
     out: Path = typer.Option(..., "--out", help="Directory to save the trained model to (replaced if a model)."),
     overrides: list[str] | None = typer.Argument(
         None, metavar="[KEY=VALUE]...", help="Training settings, e.g. beta=0.05 trainer=simpo lora.r=8 epochs=2"
@@ -100,7 +100,8 @@ def _fail(code: int, title: str, lines: list[str]) -> None:
 
 
 def _print_result(result) -> None:
-    table = Table(title=f"{result.trainer} on {result.num_pairs} pairs ({result.device})", caption=str(result.out_dir))
+    table = Table(title=f"{result.trainer} on {result.num_pairs} pairs ({result.device}, {result.precision})",
+                  caption=str(result.out_dir))
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("steps", str(result.steps))

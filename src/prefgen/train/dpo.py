@@ -1,8 +1,9 @@
 """The bundled preference-training stage: TRL's DPO (or SimPO) on a ``pairs/`` dataset.
 
 ``train_dpo`` checks the pairs before any model is loaded, trains with TRL's own trainer on the
-device it finds (CUDA when available, else CPU in float32), merges a LoRA adapter if one was
-trained, and saves a plain model directory (weights, tokenizer with its chat template,
+device it finds (CUDA when available, else CPU), with bfloat16 autocast where the device computes
+in bf16 natively (``dpo.autocast``; float32 master weights either way), merges a LoRA adapter if
+one was trained, and saves a plain model directory (weights, tokenizer with its chat template,
 ``prefgen_training.json``) that vLLM and transformers load. The directory is written aside and
 renamed into place only after it has been reloaded successfully, so a failed run never leaves a
 half-written model where the next round would look for one.
@@ -59,6 +60,7 @@ class TrainResult:
     seconds: float
     metrics: dict[str, float] = field(default_factory=dict)
     log_history: list[dict[str, Any]] = field(default_factory=list)
+    precision: str = "float32"  # or "bf16 autocast"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable summary (without the per-step history)."""
@@ -91,11 +93,12 @@ def train_dpo(
         if pairs_are_chat(pairs) and not tokenizer.chat_template:
             raise DPODataError(f"{pairs_dir}: the pairs are chat messages but {model_path} has no chat template")
         device = pick_device(settings.device)
+        bf16 = use_bf16_autocast(settings.autocast, device)
         work_dir = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
         _remove(work_dir)
         work_dir.mkdir(parents=True)
         try:
-            trainer = _build_trainer(pairs, model_path, tokenizer, settings, device, work_dir, progress)
+            trainer = _build_trainer(pairs, model_path, tokenizer, settings, device, bf16, work_dir, progress)
             trainer.train()
             model = _final_model(trainer)
             _save(model, model_path, work_dir)
@@ -109,6 +112,7 @@ def train_dpo(
                 seconds=0.0,
                 metrics=_final_metrics(trainer.state.log_history),
                 log_history=list(trainer.state.log_history),
+                precision="bf16 autocast" if bf16 else "float32",
             )
             del trainer, model
             verify_model_dir(work_dir, expected_chat_template=tokenizer.chat_template)
@@ -209,6 +213,38 @@ def pick_device(choice: str = "auto") -> str:
     return choice
 
 
+def use_bf16_autocast(choice: str, device: str) -> bool:
+    """Whether to train under bfloat16 autocast (``dpo.autocast``: auto, bf16 or off) on ``device``."""
+    import torch
+
+    if choice == "off":
+        return False
+    if device == "cuda":
+        if choice == "bf16" and not torch.cuda.is_bf16_supported():
+            raise DPOError("autocast: bf16 was requested but this CUDA device does not support bfloat16")
+        return torch.cuda.is_bf16_supported()
+    # On a CPU without bf16 instructions autocast emulates it: correct but slower than float32.
+    return choice == "bf16" or cpu_has_native_bf16()
+
+
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bfloat16 natively: x86 ``avx512_bf16`` or ``amx_bf16``, Arm ``bf16``.
+
+    Reads ``/proc/cpuinfo`` (or the given text); False where it cannot be read (torch's own CPU
+    capability report names the vector width, not bf16 support).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):  # x86, Arm
+            return bool({"avx512_bf16", "amx_bf16", "bf16"} & set(value.split()))
+    return False
+
+
 @contextmanager
 def quiet_libraries() -> Iterator[None]:
     """Silence per-step chatter of transformers, TRL, datasets and peft; errors still surface."""
@@ -252,14 +288,15 @@ def _training_tokenizer(model_path: Path):
     return tokenizer
 
 
-def _build_trainer(pairs, model_path: Path, tokenizer, settings: DPOSettings, device: str, work_dir: Path, progress):
+def _build_trainer(pairs, model_path: Path, tokenizer, settings: DPOSettings, device: str, bf16: bool,
+                   work_dir: Path, progress):
     import torch
     from transformers import AutoModelForCausalLM, PrinterCallback, set_seed
 
     set_seed(settings.seed)  # before the model: LoRA adapters are initialised randomly
     model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
     callbacks = [_progress_callback(progress)] if progress is not None else []
-    args = _trainer_args(settings, device, work_dir / "trainer")
+    args = _trainer_args(settings, device, work_dir / "trainer", bf16=bf16)
     peft_config = _peft_config(settings)
     if settings.trainer == "simpo":
         from trl.experimental.cpo import CPOTrainer
@@ -282,9 +319,7 @@ def _build_trainer(pairs, model_path: Path, tokenizer, settings: DPOSettings, de
     return trainer
 
 
-def _trainer_args(settings: DPOSettings, device: str, output_dir: Path):
-    import torch
-
+def _trainer_args(settings: DPOSettings, device: str, output_dir: Path, bf16: bool = False):
     common = {
         "output_dir": str(output_dir),
         "num_train_epochs": settings.epochs,
@@ -298,8 +333,8 @@ def _trainer_args(settings: DPOSettings, device: str, output_dir: Path):
         "seed": settings.seed,
         "data_seed": settings.seed,
         "use_cpu": device == "cpu",
-        # Mixed precision keeps float32 master weights; plain float32 where bf16 is missing or slow (CPU).
-        "bf16": device == "cuda" and torch.cuda.is_bf16_supported(),
+        # Mixed precision (torch.autocast on CPU too) keeps float32 master weights and optimiser state.
+        "bf16": bf16,
         "fp16": False,
         "gradient_checkpointing": settings.gradient_checkpointing,
         "logging_steps": 1,
