@@ -25,6 +25,7 @@ one place in the corpus where it occurs. Quotes may overlap when quoted text joi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,28 @@ from typing import Any
 import numpy as np
 
 from prefgen.corpus.index import CorpusIndex
-from prefgen.corpus.normalise import normalise
+from prefgen.corpus.normalise import _LINE_BREAKS, normalise
 from prefgen.corpus.suffix_search import BLOCK, SuffixSearcher
 
 UNKNOWN, FOUND, ABSENT = 0, 1, 2
+# Rounds of the quote cover searched one quote per run at a time; runs still open after them are
+# finished from one batched search of all their windows (few answers need more than three rounds).
+SERIAL_QUOTE_ROUNDS = 8
+# A run of whitespace without a line break (what normalise turns into one space anyway).
+_SPACE_RUN = re.compile(rf"[^\S{_LINE_BREAKS}]+")
+
+
+def normalise_linear(text: str) -> str:
+    r""":func:`~prefgen.corpus.normalise.normalise`'s result, in time linear in the text.
+
+    ``normalise`` first looks for whitespace runs holding a line break with ``\s*[line break]\s*``;
+    on a run of spaces with no line break that pattern fails at every one of its positions after
+    scanning to the run's end, so a long run costs quadratic time (a megabyte of spaces: minutes).
+    Collapsing such runs to one space beforehand changes nothing in the result (normalise collapses
+    them too, or swallows them into a line break) and leaves ``\s*`` at most one character to back
+    over, so both passes are linear.
+    """
+    return normalise(_SPACE_RUN.sub(" ", text))
 
 
 @dataclass
@@ -64,6 +83,7 @@ class QuipResult:
     reason: str | None = None
     # Found or not for every window (``chars - n + 1`` of them): what grounded counting refines.
     window_found: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    text: str = field(default="", repr=False)  # the normalised text the windows are taken from
 
     @property
     def longest_quote(self) -> int:
@@ -134,7 +154,7 @@ class QuipScorer:
     # --- public --------------------------------------------------------------------------------
     def score(self, texts: Sequence[str], *, with_quotes: bool = True) -> list[QuipResult]:
         """QUIP of each text (normalised here), with its quotes and their sources."""
-        normalised = [normalise(text) for text in texts]
+        normalised = [normalise_linear(text) for text in texts]
         batch = _Batch(normalised, self.n)
         found, witness = self._window_status(batch)
         results = []
@@ -143,16 +163,16 @@ class QuipScorer:
             total = int(batch.window_start[t + 1] - batch.window_start[t])
             if len(text) < self.n:
                 reason = f"too short: {len(text)} characters after normalisation, QUIP needs at least {self.n}"
-                results.append(QuipResult(None, 0, 0, len(text), reason=reason))
+                results.append(QuipResult(None, 0, 0, len(text), reason=reason, text=text))
                 continue
             window_found = found[batch.window_start[t] : batch.window_start[t + 1]].copy()
             hits = int(window_found.sum())
-            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, []), None, window_found))
+            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, []), None, window_found, text))
         return results
 
     def window_hits(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Found (True) or not for every window of every text: the raw material of the score."""
-        normalised = [normalise(text) for text in texts]
+        normalised = [normalise_linear(text) for text in texts]
         batch = _Batch(normalised, self.n)
         found, _ = self._window_status(batch)
         return [found[batch.window_start[t] : batch.window_start[t + 1]].copy() for t in range(len(texts))]
@@ -257,12 +277,39 @@ class QuipScorer:
         return changed
 
     # --- quotes ------------------------------------------------------------------------------------
+    def _walk_runs(self, batch: _Batch, cursor: np.ndarray, limit: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """The rest of the greedy cover of runs that needed many quotes, from one search per window.
+
+        A run covered by many short quotes (text that keeps leaving one passage for another, such
+        as a long run of one character the corpus holds a few dozen times) would cost one round of
+        searches per quote; a megabyte of it, thousands. Searching every remaining window of those
+        runs at once gives each window's longest match, and the cover is then a walk along them."""
+        counts = limit - cursor + 1
+        offsets = np.cumsum(counts) - counts
+        owner = np.repeat(np.arange(len(cursor)), counts)
+        windows = np.repeat(cursor, counts) + np.arange(int(counts.sum())) - np.repeat(offsets, counts)
+        matched, _, which, where = self._probe(batch, windows, limit[owner] - windows + self.n)
+        spans = []
+        for run, (first, last, offset) in enumerate(zip(cursor.tolist(), limit.tolist(), offsets.tolist())):
+            window = first
+            while window <= last:
+                j = offset + window - first
+                length = int(matched[j])
+                spans.append((window, length, int(which[j]), int(where[j])))
+                window += length - self.n + 1
+        return spans
+
     def _quotes(self, batch: _Batch, found: np.ndarray, witness: dict[str, np.ndarray]) -> dict[int, list[Quote]]:
         """Cover every found run greedily with right-maximal matches, each with a source."""
         run_start, run_end = _runs(found, batch)
         cursor, limit = run_start, run_end
         spans: list[tuple[int, int, int, int]] = []  # (window, length, index, position)
+        rounds = 0
         while cursor.size:
+            rounds += 1
+            if rounds > SERIAL_QUOTE_ROUNDS:
+                spans += self._walk_runs(batch, cursor, limit)
+                break
             exact = witness["exact"][cursor]
             length = np.where(exact, witness["match"][cursor], 0)
             index = witness["index"][cursor].copy()
