@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from prefgen.corpus.build import build_index
-from prefgen.corpus.normalise import normalise
 from prefgen.corpus import quip
+from prefgen.corpus.build import build_index
 from prefgen.corpus.index import CorpusIndex
+from prefgen.corpus.normalise import normalise
 from prefgen.corpus.quip import QuipScorer, normalise_linear
 from prefgen.records import Candidate, Prompt
 from prefgen.rewards import build_reward
