@@ -167,3 +167,15 @@ def test_the_limit_is_a_validated_param_in_the_fingerprint(index_dir):
     assert reward_for(index_dir).fingerprint() != reward_for(index_dir, max_other_docs=None).fingerprint()
     with pytest.raises(ValueError):
         reward_for(index_dir, max_other_docs=-1)
+
+
+def test_opening_rule_zeroes_answers_that_open_with_another_objects_documentation(index_dir):
+    elsewhere = SPECIFIC["os.mkdir"] + " " + SPECIFIC["os.mkfifo"]  # opens with os.mkdir's sentence
+    own_first = SPECIFIC["os.mkfifo"] + " " + SPECIFIC["os.mkdir"]
+    lenient = ask(reward_for(index_dir), ["os.mkfifo"], elsewhere, own_first)
+    strict = ask(reward_for(index_dir, opening="relevant"), ["os.mkfifo"], elsewhere, own_first)
+    assert lenient[0].score > 0.3 and lenient[0].details["opens_relevant"] is False
+    assert strict[0].score == 0.0 and "first quote" in strict[0].details["opening_rule"]
+    assert strict[0].details["quip_all"] == lenient[0].details["quip_all"]  # plain QUIP untouched
+    assert strict[1].score == lenient[1].score > 0.3 and strict[1].details["opens_relevant"] is True
+    assert "opening_rule" not in strict[1].details

@@ -16,6 +16,9 @@ Config::
       relevant_match: exact      # how those ids name documents: exact ids, or id prefixes
       relevant_id_prefix: null   # documents relevant to every prompt: ids starting with this (or these)
       count: null                # what `score` counts: relevant | all (default: relevant when grounded)
+      max_other_docs: 2          # grounded credit only for text at most this many other documents hold
+      opening: any               # relevant: an answer opening with another document's quote scores 0
+      max_chars: 20000           # responses are scored on their first max_chars characters
 
 Grounded quoting (:mod:`prefgen.corpus.grounding`): with ``relevant_field`` and/or
 ``relevant_id_prefix`` set, a window counts for ``details.quip_grounded`` only if a document
@@ -24,6 +27,34 @@ quote says whether it comes from the relevant set. ``count`` picks which of the 
 the default scores grounded QUIP whenever grounding is configured, since a quote from an unrelated
 document does not answer the prompt. A prompt lacking the field while the score is grounded is
 unscorable (null, with the reason); with ``count: all`` it keeps its plain score.
+
+Grounding means "about the object asked" (``max_other_docs``, default 2). A window a relevant
+document holds earns grounded credit only if at most ``max_other_docs`` documents *outside* the
+relevant set hold it too. Why: text many documents share (a boilerplate paragraph such as the
+``dir_fd`` note of a dozen ``os`` functions, a common signature line) says nothing about which
+object an answer is about. Counting it let an answer to "what does ``os.mkfifo`` do?" that recites
+``os.mkdir``'s docstring score 0.93, since the paragraph it goes on with is also in ``os.mkfifo``'s
+docstring. Why a count of *other* documents rather than of all: text that an object's docstring
+shares with its class's or module's (all relevant) is still about the object; and why 2 rather
+than 0: near-identical docstrings of two or three objects (``json.dump`` / ``json.dumps``, the
+``close`` methods of sibling classes) would otherwise earn nothing even when quoted for the right
+object. A hard limit rather than a 1/df weight: a paragraph shared by ten documents is not a
+tenth about each of them. ``null`` restores the earlier counting (every relevant window).
+``details.quip_relevant`` keeps that earlier figure beside ``quip_grounded``; ``quip_all`` is plain
+QUIP exactly as Quote-Tuning defines it, untouched by any grounding setting. The document counts
+come from one batched suffix-array range search per index over the distinct relevant windows of a
+whole batch (infini-gram's ``count``, then the occurrences' documents); a window that occurs more
+than :data:`~prefgen.corpus.grounding.COMMON_OCCURRENCES` times in one index counts as common.
+
+``opening: relevant`` adds a rule on how an answer begins: if its first quote (the earliest quoted
+span) is not text of a relevant document, grounded QUIP is 0 (``details.opening_rule`` says so).
+``details.opens_relevant`` records the opening either way.
+
+Hostile text: a response is cut at ``max_chars`` characters (default 20,000, some 5,000 tokens)
+before anything else looks at it, and scored on that part; ``details.cut`` records the cut and the
+response's length. Normalisation is linear and the quote cover is batched, so a megabyte of
+anything (one repeated character, spaces in a code fence, a repeated phrase) is scored in well
+under a second.
 """
 
 from __future__ import annotations
@@ -86,6 +117,11 @@ class QuoteParams(RewardParams):
         "at most this many documents outside the prompt's relevant set also hold it (boilerplate shared by "
         "many documents says nothing about which object an answer is about); null: every window a relevant "
         "document holds counts.",
+    )
+    opening: Literal["any", "relevant"] = Field(
+        "any",
+        description="'relevant': an answer whose first quote is not from a relevant document (it opens by "
+        "quoting another object's documentation) gets grounded QUIP 0; 'any': no rule on the opening.",
     )
     max_chars: int = Field(
         20_000,
@@ -404,6 +440,13 @@ class QuoteReward(Reward):
             # match anywhere): how much of it is on topic is counted apart from the whole-quote mark.
             quote["relevant_chars"] = int(on_topic[quote["start"] : quote["end"]].sum())
             self._mark_quote(quote, relevant, texts)
+        if details["quotes"]:
+            # Quotes are in order of their start: the first one is what the answer opens with.
+            details["opens_relevant"] = details["quotes"][0]["relevant"]
+            if self.params.opening == "relevant" and not details["opens_relevant"] and score:
+                details["opening_rule"] = "the first quote is not from a relevant document: grounded QUIP 0"
+                score = 0.0
+                details["quip_grounded"] = score
         return score
 
     def _mark_quote(self, quote: dict[str, Any], relevant, texts: Sequence[str]) -> None:
