@@ -17,7 +17,7 @@ Config::
       relevant_id_prefix: null   # documents relevant to every prompt: ids starting with this (or these)
       count: null                # what `score` counts: relevant | all (default: relevant when grounded)
       max_other_docs: 2          # grounded credit only for text at most this many other documents hold
-      opening: any               # relevant: an answer opening with another document's quote scores 0
+      opening: relevant          # an answer opening with another document's quote scores 0; any: no rule
       max_chars: 20000           # responses are scored on their first max_chars characters
 
 Grounded quoting (:mod:`prefgen.corpus.grounding`): with ``relevant_field`` and/or
@@ -119,7 +119,7 @@ class QuoteParams(RewardParams):
         "document holds counts.",
     )
     opening: Literal["any", "relevant"] = Field(
-        "any",
+        "relevant",
         description="'relevant': an answer whose first quote is not from a relevant document (it opens by "
         "quoting another object's documentation) gets grounded QUIP 0; 'any': no rule on the opening.",
     )
@@ -507,11 +507,15 @@ class QuoteReward(Reward):
                          f"({self.params.relevant_match} ids)")
         if self.params.id_prefixes:
             where.append("documents whose id starts with " + ", ".join(f"`{p}`" for p in self.params.id_prefixes))
+        specific = self.params.max_other_docs
+        limit = "" if specific is None else f" and at most {specific} other documents of the corpus hold it"
         rule = (
-            f"- grounded quoting: a window counts for `quip_grounded` only if it comes from {' or '.join(where)}; "
-            f"the score counts **{self.params.counts}** (`quip_all` is plain QUIP over every document)"
+            f"- grounded quoting: a window counts for `quip_grounded` only if it comes from {' or '.join(where)}"
+            f"{limit}; the score counts **{self.params.counts}** (`quip_all` is plain QUIP over every document)"
         )
         lines = [rule]
+        if self.params.opening == "relevant":
+            lines.append("- opening rule: an answer whose first quote is not from its relevant documents scores 0")
         details = [row.details or {} for row in scored]
         grounded = [d for d in details if d.get("quip_grounded") is not None]
         if grounded:
