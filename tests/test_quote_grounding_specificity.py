@@ -91,8 +91,9 @@ def test_specific_text_earns_full_credit(index_dir):
 def test_another_objects_docstring_scores_nothing_even_where_it_shares_the_asked_ones(index_dir):
     # The demo's case: asked about os.mkfifo, the answer recites os.mkdir's docstring.
     answer = DOCS[1]["text"]
-    [old] = ask(reward_for(index_dir, max_other_docs=None), ["os.mkfifo", "os"], answer)
-    [new] = ask(reward_for(index_dir), ["os.mkfifo", "os"], answer)
+    # Specificity alone, without the opening rule (which would zero this answer anyway).
+    [old] = ask(reward_for(index_dir, max_other_docs=None, opening="any"), ["os.mkfifo", "os"], answer)
+    [new] = ask(reward_for(index_dir, opening="any"), ["os.mkfifo", "os"], answer)
     assert old.score > 0.6  # the shared paragraph counted as grounded
     assert new.details["quip_relevant"] == old.score
     # Only the windows at the join ("...s.\nIf dir_fd is not None") are held by fewer documents.
@@ -172,7 +173,7 @@ def test_the_limit_is_a_validated_param_in_the_fingerprint(index_dir):
 def test_opening_rule_zeroes_answers_that_open_with_another_objects_documentation(index_dir):
     elsewhere = SPECIFIC["os.mkdir"] + " " + SPECIFIC["os.mkfifo"]  # opens with os.mkdir's sentence
     own_first = SPECIFIC["os.mkfifo"] + " " + SPECIFIC["os.mkdir"]
-    lenient = ask(reward_for(index_dir), ["os.mkfifo"], elsewhere, own_first)
+    lenient = ask(reward_for(index_dir), ["os.mkfifo"], elsewhere, own_first)  # the default: opening: any
     strict = ask(reward_for(index_dir, opening="relevant"), ["os.mkfifo"], elsewhere, own_first)
     assert lenient[0].score > 0.3 and lenient[0].details["opens_relevant"] is False
     assert strict[0].score == 0.0 and "first quote" in strict[0].details["opening_rule"]

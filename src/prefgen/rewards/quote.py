@@ -17,7 +17,7 @@ Config::
       relevant_id_prefix: null   # documents relevant to every prompt: ids starting with this (or these)
       count: null                # what `score` counts: relevant | all (default: relevant when grounded)
       max_other_docs: 2          # grounded credit only for text at most this many other documents hold
-      opening: relevant          # an answer opening with another document's quote scores 0; any: no rule
+      opening: any               # relevant: an answer opening with another document's quote scores 0
       max_chars: 20000           # responses are scored on their first max_chars characters
 
 Grounded quoting (:mod:`prefgen.corpus.grounding`): with ``relevant_field`` and/or
@@ -119,7 +119,7 @@ class QuoteParams(RewardParams):
         "document holds counts.",
     )
     opening: Literal["any", "relevant"] = Field(
-        "relevant",
+        "any",
         description="'relevant': an answer whose first quote is not from a relevant document (it opens by "
         "quoting another object's documentation) gets grounded QUIP 0; 'any': no rule on the opening.",
     )
