@@ -48,7 +48,13 @@ than :data:`~prefgen.corpus.grounding.COMMON_OCCURRENCES` times in one index cou
 
 ``opening: relevant`` adds a rule on how an answer begins: if its first quote (the earliest quoted
 span) is not text of a relevant document, grounded QUIP is 0 (``details.opening_rule`` says so).
-``details.opens_relevant`` records the opening either way.
+``details.opens_relevant`` records the opening either way. Specificity alone does not stop such
+answers from being chosen: sibling objects share most of a docstring (``statistics.median_low`` and
+``median_high``, ``str.rfind`` and ``str.rindex``), so an answer that opens with the sibling's
+first sentence and goes on with the shared text still earns credit; on the demo, 24% of round 0's
+chosen answers opened with another object's documentation under ``max_other_docs: 2`` alone (32%
+without it). The rule is off by default (``any``), since what "the first quote" should be depends
+on the task; the quote_tuning pipeline turns it on.
 
 Hostile text: a response is cut at ``max_chars`` characters (default 20,000, some 5,000 tokens)
 before anything else looks at it, and scored on that part; ``details.cut`` records the cut and the
