@@ -18,6 +18,9 @@ class's and its module's). For round 0 (policy 0) and round 1 (policy 1, after o
     python benchmarks/grounded_quoting.py --opening base-s0=OUT/quote_tuning/latest/pairs
     # prints how many chosen answers open by quoting another object's documentation (the first
     # quoted span's source is not one of the question's relevant documents), and the grounded shares
+    python benchmarks/grounded_quoting.py --opening base-s0=OUT/quote_tuning/latest/pairs \
+        --repair '{"max_other_docs": 2, "opening": "any"}'
+    # also: the pairs the same samples make under another reward config (re-scored, paired again)
 
 Not a test: nothing is asserted; the figures are written as measured, runs that fell short included.
 """
@@ -199,10 +202,34 @@ def count_openings(pairs: list[dict[str, Any]], prompts: dict[str, Prompt]) -> d
             "no_quote": no_quote, "examples": examples}
 
 
-def measure_openings(pairs_dir: Path, prompts: dict[str, Prompt]) -> dict[str, Any]:
-    """Openings of a published pairs dataset, and its chosen answers' grounded share re-scored two
-    ways: relevant windows (`max_other_docs: null`) and specific relevant windows (the default)."""
-    pairs = load_from_disk(str(pairs_dir)).to_list()
+def repair(candidates_dir: Path, prompts: dict[str, Prompt], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pairs a round would have made from the same samples with another quote-reward config:
+    the train samples of a published ``candidates`` dataset re-scored, then Algorithm 1 as the demo
+    YAML configures it. Same samples, so configs compare without sampling noise (and without a run)."""
+    from prefgen.pairing import build_strategy
+    from prefgen.records import Scored
+
+    samples = [Scored.from_row(row) for row in load_from_disk(str(candidates_dir)).to_list()]
+    train = [sample for sample in samples if sample.split == "train"]
+    reward = build_reward("quote", {"index": "demo", "relevant_field": "relevant_docs", **params})
+    results = reward.score_safely([(prompts[sample.prompt_id], sample) for sample in train])
+    scored = [sample.model_copy(update={"score": r.score, "reason": r.reason, "details": r.details})
+              for sample, r in zip(train, results)]
+    asked = {sample.prompt_id for sample in train}
+    ids = {prompt_id: prompt.model_copy(update={"id": prompt_id}) for prompt_id, prompt in prompts.items()
+           if prompt_id in asked}
+    strategy = build_strategy("quote_tuning", {"min_margin": 0.1, "max_length_ratio": 0.1, "strict": True})
+    return [pair.to_row() for pair in strategy.pair(list(ids.values()), scored).pairs]
+
+
+def measure_openings(pairs_dir: Path, prompts: dict[str, Prompt], params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Openings of a published pairs dataset (or, with ``params``, of the pairs its run's candidates
+    make under that reward config), and its chosen answers' grounded share re-scored two ways:
+    relevant windows (`max_other_docs: null`) and specific relevant windows (the default)."""
+    if params is None:
+        pairs = load_from_disk(str(pairs_dir)).to_list()
+    else:
+        pairs = repair(pairs_dir.parent / "candidates", prompts, params)
     result = count_openings(pairs, prompts)
     rows = [(row["prompt_id"], row["chosen"]) for row in pairs]
     for key, limit in (("grounded", None), ("grounded_specific", QUOTE_DEFAULT_MAX_OTHER_DOCS)):
@@ -242,6 +269,9 @@ def main() -> None:
     parser.add_argument("--opening", action="append", metavar="LABEL=PAIRS_DIR",
                         help="count the chosen answers of a published pairs dataset (load_from_disk) that open "
                         "with another object's documentation; prints a markdown table, writes nothing")
+    parser.add_argument("--repair", action="append", metavar="JSON",
+                        help="with --opening: also re-score the same run's candidates with these quote-reward "
+                        "params (JSON, over relevant_field: relevant_docs) and pair them again")
     parser.add_argument("--commands", type=Path, help="a text file with the commands that made the runs")
     parser.add_argument("--notes", type=Path, help="a markdown file with what the figures show, for the report")
     parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
@@ -252,6 +282,9 @@ def main() -> None:
         for spec in args.opening:
             label, _, directory = spec.partition("=")
             results[label] = measure_openings(Path(directory), prompts)
+            for config in args.repair or []:
+                params = json.loads(config)
+                results[f"{label} re-paired {config}"] = measure_openings(Path(directory), prompts, params)
             print(label, json.dumps(results[label], indent=1))
         print(openings_table(results))
         if not args.run:
