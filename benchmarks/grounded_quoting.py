@@ -291,8 +291,9 @@ def main() -> None:
             return
     if not args.run:
         parser.error("give --run LABEL=DIR and/or --opening LABEL=PAIRS_DIR")
+    # The table's "grounded" counts every relevant window, as when its first rows were measured.
     rewards = [
-        build_reward("quote", {"index": "demo", "relevant_field": field, "count": "all"})
+        build_reward("quote", {"index": "demo", "relevant_field": field, "count": "all", "max_other_docs": None})
         for field in ("relevant_docs", "object")
     ]
     prompts = prompts_by_id()
