@@ -15,6 +15,12 @@ class's and its module's). For round 0 (policy 0) and round 1 (policy 1, after o
 
     python benchmarks/grounded_quoting.py --run baseline-s0=OUT_A/quote_tuning --run grounded-s0=OUT_B/quote_tuning
     # writes benchmarks/results/grounded_quoting.{md,json}; --commands FILE adds how the runs were made
+    python benchmarks/grounded_quoting.py --opening base-s0=OUT/quote_tuning/latest/pairs
+    # prints how many chosen answers open by quoting another object's documentation (the first
+    # quoted span's source is not one of the question's relevant documents), and the grounded shares
+    python benchmarks/grounded_quoting.py --opening base-s0=OUT/quote_tuning/latest/pairs \
+        --repair '{"max_other_docs": 2, "opening": "any"}'
+    # also: the pairs the same samples make under another reward config (re-scored, paired again)
 
 Not a test: nothing is asserted; the figures are written as measured, runs that fell short included.
 """
@@ -30,11 +36,13 @@ from typing import Any
 
 from datasets import load_from_disk
 
+from prefgen.methods.quote.reward import QuoteParams
 from prefgen.methods.quote.stdlib_docs import load_rows
 from prefgen.records import Candidate, Prompt
 from prefgen.registry import rewards as reward_registry
 
 RESULTS = Path(__file__).parent / "results"
+QUOTE_DEFAULT_MAX_OTHER_DOCS = QuoteParams.model_fields["max_other_docs"].default
 ROUNDS = (0, 1)
 TARGET_SHARE = 0.8
 TABLE_HEADER = (
@@ -152,16 +160,140 @@ def markdown(runs: dict[str, dict[str, Any]], commands: str, notes: str) -> str:
     return "\n".join(lines)
 
 
+# --- openings: does a chosen answer start by quoting another object's documentation? -----------------
+def first_quote(details: dict[str, Any]) -> dict[str, Any] | None:
+    """The quote that starts first in the answer (``details.quotes`` of the quote reward), or None."""
+    quotes = details.get("quotes") or []
+    return min(quotes, key=lambda quote: (quote["start"], -quote["length"])) if quotes else None
+
+
+def opens_off_topic(details: dict[str, Any], relevant_docs: list[str]) -> bool | None:
+    """True if the answer's first quoted span comes from a document outside ``relevant_docs``; None
+    if it quotes nothing. The source pointer is the reward's: when the quoted text is also in a
+    relevant document, the reward names that one, so only text no relevant document holds (as a
+    whole) counts as another object's documentation."""
+    quote = first_quote(details)
+    if quote is None:
+        return None
+    if "relevant" in quote:
+        return not quote["relevant"]
+    return quote["source"].get("id") not in relevant_docs
+
+
+def count_openings(pairs: list[dict[str, Any]], prompts: dict[str, Prompt]) -> dict[str, Any]:
+    """How many chosen answers open with another object's documentation, from the pairs' details."""
+    off_topic = no_quote = 0
+    examples = []
+    for row in pairs:
+        details = json.loads(row["details"]) if isinstance(row["details"], str) else row["details"]
+        chosen = details.get("chosen") or {}
+        relevant = chosen.get("relevant_docs")
+        if relevant is None:  # a run scored without grounding: the question's own list
+            relevant = prompts[row["prompt_id"]].task["relevant_docs"]
+        verdict = opens_off_topic(chosen, relevant)
+        no_quote += verdict is None
+        if verdict:
+            off_topic += 1
+            if len(examples) < 3:
+                quote = first_quote(chosen)
+                examples.append({"prompt": row["prompt"], "first_quote_source": quote["source"].get("id"),
+                                 "first_quote": quote["text"][:80], "chosen_score": row["chosen_score"]})
+    return {"pairs": len(pairs), "opens_off_topic": off_topic, "share": off_topic / len(pairs) if pairs else None,
+            "no_quote": no_quote, "examples": examples}
+
+
+def repair(candidates_dir: Path, prompts: dict[str, Prompt], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pairs a round would have made from the same samples with another quote-reward config:
+    the train samples of a published ``candidates`` dataset re-scored, then Algorithm 1 as the demo
+    YAML configures it. Same samples, so configs compare without sampling noise (and without a run)."""
+    from prefgen.pairing import build_strategy
+    from prefgen.records import Scored
+
+    samples = [Scored.from_row(row) for row in load_from_disk(str(candidates_dir)).to_list()]
+    train = [sample for sample in samples if sample.split == "train"]
+    reward = reward_registry.build("quote", {"index": "demo", "relevant_field": "relevant_docs", **params})
+    results = reward.score_safely([(prompts[sample.prompt_id], sample) for sample in train])
+    scored = [sample.model_copy(update={"score": r.score, "reason": r.reason, "details": r.details})
+              for sample, r in zip(train, results)]
+    asked = {sample.prompt_id for sample in train}
+    ids = {prompt_id: prompt.model_copy(update={"id": prompt_id}) for prompt_id, prompt in prompts.items()
+           if prompt_id in asked}
+    strategy = build_strategy("quote_tuning", {"min_margin": 0.1, "max_length_ratio": 0.1, "strict": True})
+    return [pair.to_row() for pair in strategy.pair(list(ids.values()), scored).pairs]
+
+
+def measure_openings(pairs_dir: Path, prompts: dict[str, Prompt], params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Openings of a published pairs dataset (or, with ``params``, of the pairs its run's candidates
+    make under that reward config), and its chosen answers' grounded share re-scored two ways:
+    relevant windows (`max_other_docs: null`) and specific relevant windows (the default)."""
+    if params is None:
+        pairs = load_from_disk(str(pairs_dir)).to_list()
+    else:
+        pairs = repair(pairs_dir.parent / "candidates", prompts, params)
+    result = count_openings(pairs, prompts)
+    rows = [(row["prompt_id"], row["chosen"]) for row in pairs]
+    for key, limit in (("grounded", None), ("grounded_specific", QUOTE_DEFAULT_MAX_OTHER_DOCS)):
+        reward = reward_registry.build("quote", {"index": "demo", "relevant_field": "relevant_docs", "count": "all",
+                                        "max_other_docs": limit})
+        chosen = rescore(reward, prompts, rows)
+        share = sum(grounded_answer(details) for details in chosen)
+        result[key] = share
+        result[f"{key}_share"] = share / len(pairs) if pairs else None
+        result[f"{key}_mean_quip"] = _mean(details.get("quip_grounded") for details in chosen)
+    return result
+
+
+def openings_table(results: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        ("| run | pairs | open with another object's doc | share | no quote | chosen grounded (relevant) "
+         "| chosen grounded (specific) |"),
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, m in results.items():
+        lines.append(
+            f"| {label} | {m['pairs']} | {m['opens_off_topic']} | {_percent(m['share'])} | {m['no_quote']} | "
+            f"{m['grounded']} ({_percent(m['grounded_share'])}) | "
+            f"{m['grounded_specific']} ({_percent(m['grounded_specific_share'])}) |"
+        )
+    return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", action="append", required=True, metavar="LABEL=DIR",
+    parser.add_argument("--run", action="append", metavar="LABEL=DIR",
                         help="a finished loop's run directory (OUTPUT_DIR/quote_tuning), with a label")
+    parser.add_argument("--opening", action="append", metavar="LABEL=PAIRS_DIR",
+                        help="count the chosen answers of a published pairs dataset (load_from_disk) that open "
+                        "with another object's documentation; prints a markdown table, writes nothing")
+    parser.add_argument("--repair", action="append", metavar="JSON",
+                        help="with --opening: also re-score the same run's candidates with these quote-reward "
+                        "params (JSON, over relevant_field: relevant_docs) and pair them again")
     parser.add_argument("--commands", type=Path, help="a text file with the commands that made the runs")
     parser.add_argument("--notes", type=Path, help="a markdown file with what the figures show, for the report")
     parser.add_argument("--out", type=Path, default=RESULTS / "grounded_quoting")
     args = parser.parse_args()
+    if args.opening:
+        prompts = prompts_by_id()
+        results = {}
+        for spec in args.opening:
+            label, _, directory = spec.partition("=")
+            results[label] = measure_openings(Path(directory), prompts)
+            for config in args.repair or []:
+                params = json.loads(config)
+                results[f"{label} re-paired {config}"] = measure_openings(Path(directory), prompts, params)
+            print(label, json.dumps(results[label], indent=1))
+        print(openings_table(results))
+        if not args.run:
+            return
+    if not args.run:
+        parser.error("give --run LABEL=DIR and/or --opening LABEL=PAIRS_DIR")
+    # The table's "grounded" counts every relevant window, as when its first rows were measured.
     rewards = [
-        reward_registry.build("quote", {"index": "demo", "relevant_field": field, "count": "all"})
+        reward_registry.build("quote", {"index": "demo", "relevant_field": field, "count": "all", "max_other_docs": None})
         for field in ("relevant_docs", "object")
     ]
     prompts = prompts_by_id()

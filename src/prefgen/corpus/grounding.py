@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from prefgen.corpus.index import CorpusIndex
+from prefgen.corpus.suffix_search import BLOCK, SuffixSearcher
 
 MATCH_MODES = ("exact", "prefix")
 _CACHED_SETS = 256  # relevant-window sets kept (one per prompt; samples of a prompt share it)
+COMMON_OCCURRENCES = 64  # a window found more often than this in one index is common text
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class DocumentLookup:
         self._ids = [doc_id for doc_id, _, _ in triples]
         self.windows = functools.lru_cache(maxsize=_CACHED_SETS)(self._windows)
         self.texts = functools.lru_cache(maxsize=_CACHED_SETS)(self._texts)
+        self.window_holders = functools.lru_cache(maxsize=_CACHED_SETS)(self._window_holders)
 
     def find(self, names: Sequence[str], match: str = "exact", id_prefixes: Sequence[str] = ()) -> RelevantSet:
         """The documents ``names`` designate (``match``: exact ids or id prefixes), plus those
@@ -89,12 +93,54 @@ class DocumentLookup:
     def _texts(self, documents: tuple[tuple[int, int], ...]) -> tuple[str, ...]:
         return tuple(self.indexes[k].document_text(doc) for k, doc in documents)
 
+    def _window_holders(self, documents: tuple[tuple[int, int], ...]) -> dict[str, int]:
+        """Every window of these documents, with how many of them hold it."""
+        n = self.n
+        holders: Counter[str] = Counter()
+        for text in self.texts(documents):
+            holders.update({text[i : i + n] for i in range(len(text) - n + 1)})
+        return dict(holders)
+
     def _windows(self, documents: tuple[tuple[int, int], ...]) -> frozenset[str]:
         n = self.n
         return frozenset(text[i : i + n] for text in self.texts(documents) for i in range(len(text) - n + 1))
 
 
-def grounded_windows(text: str, found: np.ndarray, windows: frozenset[str], n: int) -> np.ndarray:
+def document_frequency(searchers: Sequence[SuffixSearcher], windows: Sequence[str], limit: int) -> np.ndarray:
+    """How many documents (over all indexes) hold each window: exact up to ``limit``, ``limit + 1``
+    for anything more.
+
+    One batched suffix-array range search per index counts a window's occurrences (infini-gram's
+    ``count``); the occurrences' documents are then read from the document offsets. A window that
+    occurs more than :data:`COMMON_OCCURRENCES` times in an index counts as held by more than
+    ``limit`` documents without locating them: text repeated that often is boilerplate even if a
+    few documents repeat it, and it keeps the work per window bounded.
+    """
+    counts = np.zeros(len(windows), dtype=np.int64)
+    if not windows:
+        return counts
+    encoded = [window.encode("utf-8", "surrogatepass") for window in windows]
+    lengths = np.array([len(raw) for raw in encoded], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    buffer = np.frombuffer(b"".join(encoded) + bytes(4 * BLOCK), dtype=np.uint8)
+    for searcher in searchers:
+        lo, hi = searcher.prefix_range(buffer, starts, lengths)
+        occurrences = hi - lo
+        common = occurrences > COMMON_OCCURRENCES
+        counts[common] += limit + 1
+        few = np.flatnonzero(~common & (occurrences > 0))
+        if few.size:
+            owner = np.repeat(few, occurrences[few])
+            ranks = np.repeat(lo[few] - np.cumsum(occurrences[few]) + occurrences[few], occurrences[few])
+            ranks += np.arange(ranks.size)
+            positions = searcher.index.suffix_positions(ranks)
+            docs = np.searchsorted(searcher.index.doc_offsets, positions, side="right") - 1
+            pairs = np.unique(owner * searcher.index.documents + docs)
+            counts += np.bincount(pairs // searcher.index.documents, minlength=len(windows))
+    return np.minimum(counts, limit + 1)
+
+
+def grounded_windows(text: str, found: np.ndarray, windows: Container[str], n: int) -> np.ndarray:
     """For each window of the normalised ``text``: found in the corpus and held by a relevant document."""
     grounded = np.zeros(len(found), dtype=bool)
     for i in np.flatnonzero(found).tolist():

@@ -36,8 +36,9 @@ from prefgen.corpus.normalise import normalise
 from prefgen.corpus.suffix_search import BLOCK, SuffixSearcher
 
 UNKNOWN, FOUND, ABSENT = 0, 1, 2
-
-
+# Rounds of the quote cover searched one quote per run at a time; runs still open after them are
+# finished from one batched search of all their windows (few answers need more than three rounds).
+SERIAL_QUOTE_ROUNDS = 8
 @dataclass
 class Quote:
     """A span of the normalised text found verbatim in the corpus, with one place it occurs."""
@@ -64,6 +65,7 @@ class QuipResult:
     reason: str | None = None
     # Found or not for every window (``chars - n + 1`` of them): what grounded counting refines.
     window_found: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    text: str = field(default="", repr=False)  # the normalised text the windows are taken from
 
     @property
     def longest_quote(self) -> int:
@@ -143,11 +145,11 @@ class QuipScorer:
             total = int(batch.window_start[t + 1] - batch.window_start[t])
             if len(text) < self.n:
                 reason = f"too short: {len(text)} characters after normalisation, QUIP needs at least {self.n}"
-                results.append(QuipResult(None, 0, 0, len(text), reason=reason))
+                results.append(QuipResult(None, 0, 0, len(text), reason=reason, text=text))
                 continue
             window_found = found[batch.window_start[t] : batch.window_start[t + 1]].copy()
             hits = int(window_found.sum())
-            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, []), None, window_found))
+            results.append(QuipResult(hits / total, hits, total, len(text), quotes.get(t, []), None, window_found, text))
         return results
 
     def window_hits(self, texts: Sequence[str]) -> list[np.ndarray]:
@@ -257,12 +259,39 @@ class QuipScorer:
         return changed
 
     # --- quotes ------------------------------------------------------------------------------------
+    def _walk_runs(self, batch: _Batch, cursor: np.ndarray, limit: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """The rest of the greedy cover of runs that needed many quotes, from one search per window.
+
+        A run covered by many short quotes (text that keeps leaving one passage for another, such
+        as a long run of one character the corpus holds a few dozen times) would cost one round of
+        searches per quote; a megabyte of it, thousands. Searching every remaining window of those
+        runs at once gives each window's longest match, and the cover is then a walk along them."""
+        counts = limit - cursor + 1
+        offsets = np.cumsum(counts) - counts
+        owner = np.repeat(np.arange(len(cursor)), counts)
+        windows = np.repeat(cursor, counts) + np.arange(int(counts.sum())) - np.repeat(offsets, counts)
+        matched, _, which, where = self._probe(batch, windows, limit[owner] - windows + self.n)
+        spans = []
+        for run, (first, last, offset) in enumerate(zip(cursor.tolist(), limit.tolist(), offsets.tolist())):
+            window = first
+            while window <= last:
+                j = offset + window - first
+                length = int(matched[j])
+                spans.append((window, length, int(which[j]), int(where[j])))
+                window += length - self.n + 1
+        return spans
+
     def _quotes(self, batch: _Batch, found: np.ndarray, witness: dict[str, np.ndarray]) -> dict[int, list[Quote]]:
         """Cover every found run greedily with right-maximal matches, each with a source."""
         run_start, run_end = _runs(found, batch)
         cursor, limit = run_start, run_end
         spans: list[tuple[int, int, int, int]] = []  # (window, length, index, position)
+        rounds = 0
         while cursor.size:
+            rounds += 1
+            if rounds > SERIAL_QUOTE_ROUNDS:
+                spans += self._walk_runs(batch, cursor, limit)
+                break
             exact = witness["exact"][cursor]
             length = np.where(exact, witness["match"][cursor], 0)
             index = witness["index"][cursor].copy()

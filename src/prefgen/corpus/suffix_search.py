@@ -57,6 +57,17 @@ class SuffixSearcher:
         positions = self.index.suffix_positions(rank)
         return best, positions
 
+    def prefix_range(self, buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each query: the suffix-array ranks ``[lo, hi)`` of the suffixes that start with it, so
+        ``hi - lo`` is how often it occurs (infini-gram's ``count``) and ``suffix_positions(lo..hi-1)``
+        are where. Same padding rule as :meth:`longest_prefix`."""
+        starts = np.asarray(starts, dtype=np.int64)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        lo, hi, known = self._initial_range(buffer, starts, lengths)
+        first, _, _, _, _, _ = self._lower_bound(buffer, starts, lengths, lo, hi, known)
+        end, _, _, _, _, _ = self._lower_bound(buffer, starts, lengths, first, hi, known, past_prefix=True)
+        return first, end
+
     def extend_left(self, buffer: np.ndarray, ends: np.ndarray, limits: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """How many bytes before ``buffer[ends]`` equal the bytes before ``text[positions]``
         (at most ``limits``): the length by which a known occurrence extends to the left."""
@@ -85,8 +96,9 @@ class SuffixSearcher:
         known = np.where(two, 2, 0)  # every suffix in a two-byte bucket shares those two bytes
         return lo, hi, known
 
-    def _lower_bound(self, buffer, starts, lengths, lo, hi, known):
-        """Binary search for the first suffix >= query, tracking LCPs with both range ends."""
+    def _lower_bound(self, buffer, starts, lengths, lo, hi, known, past_prefix=False):
+        """Binary search for the first suffix >= query, tracking LCPs with both range ends; with
+        ``past_prefix``, for the first suffix that is > query and does not start with it."""
         lo, hi = lo.copy(), hi.copy()
         low_lcp, high_lcp = known.copy(), known.copy()
         low_set = np.zeros(len(lo), dtype=bool)
@@ -96,6 +108,8 @@ class SuffixSearcher:
             mid = (lo[active] + hi[active]) >> 1
             skip = np.minimum(low_lcp[active], high_lcp[active])
             lcp, less = self._compare(buffer, starts[active], lengths[active], self.index.suffix_positions(mid), skip)
+            if past_prefix:
+                less |= lcp >= lengths[active]  # a suffix starting with the query sorts before the bound
             lo[active] = np.where(less, mid + 1, lo[active])
             low_lcp[active] = np.where(less, lcp, low_lcp[active])
             low_set[active] |= less

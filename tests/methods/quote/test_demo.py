@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from prefgen.demo.training import DEFAULT_STEPS, METADATA_FILE
-from prefgen.stdlib import corpus as stdlib_corpus
-from prefgen.methods.quote.stdlib_docs import load_rows, split_of
 from prefgen.methods.quote import stdlib_docs
+from prefgen.methods.quote.stdlib_docs import load_rows, split_of
+from prefgen.stdlib import corpus as stdlib_corpus
 from prefgen.stdlib.corpus import corpus_fingerprint, iter_docstrings
 
 

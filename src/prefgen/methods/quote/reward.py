@@ -16,6 +16,9 @@ Config::
       relevant_match: exact      # how those ids name documents: exact ids, or id prefixes
       relevant_id_prefix: null   # documents relevant to every prompt: ids starting with this (or these)
       count: null                # what `score` counts: relevant | all (default: relevant when grounded)
+      max_other_docs: 2          # grounded credit only for text at most this many other documents hold
+      opening: any               # relevant: an answer opening with another document's quote scores 0
+      max_chars: 20000           # responses are scored on their first max_chars characters
 
 Grounded quoting (:mod:`prefgen.corpus.grounding`): with ``relevant_field`` and/or
 ``relevant_id_prefix`` set, a window counts for ``details.quip_grounded`` only if a document
@@ -24,6 +27,40 @@ quote says whether it comes from the relevant set. ``count`` picks which of the 
 the default scores grounded QUIP whenever grounding is configured, since a quote from an unrelated
 document does not answer the prompt. A prompt lacking the field while the score is grounded is
 unscorable (null, with the reason); with ``count: all`` it keeps its plain score.
+
+Grounding means "about the object asked" (``max_other_docs``, default 2). A window a relevant
+document holds earns grounded credit only if at most ``max_other_docs`` documents *outside* the
+relevant set hold it too. Why: text many documents share (a boilerplate paragraph such as the
+``dir_fd`` note of a dozen ``os`` functions, a common signature line) says nothing about which
+object an answer is about. Counting it let an answer to "what does ``os.mkfifo`` do?" that recites
+``os.mkdir``'s docstring score 0.93, since the paragraph it goes on with is also in ``os.mkfifo``'s
+docstring. Why a count of *other* documents rather than of all: text that an object's docstring
+shares with its class's or module's (all relevant) is still about the object; and why 2 rather
+than 0: near-identical docstrings of two or three objects (``json.dump`` / ``json.dumps``, the
+``close`` methods of sibling classes) would otherwise earn nothing even when quoted for the right
+object. A hard limit rather than a 1/df weight: a paragraph shared by ten documents is not a
+tenth about each of them. ``null`` restores the earlier counting (every relevant window).
+``details.quip_relevant`` keeps that earlier figure beside ``quip_grounded``; ``quip_all`` is plain
+QUIP exactly as Quote-Tuning defines it, untouched by any grounding setting. The document counts
+come from one batched suffix-array range search per index over the distinct relevant windows of a
+whole batch (infini-gram's ``count``, then the occurrences' documents); a window that occurs more
+than :data:`~prefgen.corpus.grounding.COMMON_OCCURRENCES` times in one index counts as common.
+
+``opening: relevant`` adds a rule on how an answer begins: if its first quote (the earliest quoted
+span) is not text of a relevant document, grounded QUIP is 0 (``details.opening_rule`` says so).
+``details.opens_relevant`` records the opening either way. Specificity alone does not stop such
+answers from being chosen: sibling objects share most of a docstring (``statistics.median_low`` and
+``median_high``, ``str.rfind`` and ``str.rindex``), so an answer that opens with the sibling's
+first sentence and goes on with the shared text still earns credit; on the demo, 24% of round 0's
+chosen answers opened with another object's documentation under ``max_other_docs: 2`` alone (32%
+without it). The rule is off by default (``any``), since what "the first quote" should be depends
+on the task; the quote_tuning pipeline turns it on.
+
+Hostile text: a response is cut at ``max_chars`` characters (default 20,000, some 5,000 tokens)
+before anything else looks at it, and scored on that part; ``details.cut`` records the cut and the
+response's length. Normalisation is linear and the quote cover is batched, so a megabyte of
+anything (one repeated character, spaces in a code fence, a repeated phrase) is scored in well
+under a second.
 """
 
 from __future__ import annotations
@@ -33,15 +70,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from prefgen.corpus.normalise import normalise
 from prefgen.hashing import content_hash
 from prefgen.records import Candidate, Prompt, Scored
 from prefgen.rewards.base import Reward, RewardParams, RewardResult
 
 DEMO_INDEX = "demo"
 _TEXTS_PER_CALL = 512  # bounds the scorer's per-window arrays on very large batches
+_CHARS_PER_CALL = 2_000_000  # the same, for long responses: some 20 int64 arrays per window
 _MIN_FINGERPRINT_PREFIX = 8
 
 
@@ -77,6 +115,26 @@ class QuoteParams(RewardParams):
     )
     relevant_id_prefix: str | list[str] | None = Field(
         None, description="Documents whose id starts with this (or one of these) are relevant to every prompt."
+    )
+    max_other_docs: int | None = Field(
+        2,
+        ge=0,
+        description="Grounding means 'about the object asked': a window counts for grounded QUIP only if "
+        "at most this many documents outside the prompt's relevant set also hold it (boilerplate shared by "
+        "many documents says nothing about which object an answer is about); null: every window a relevant "
+        "document holds counts.",
+    )
+    opening: Literal["any", "relevant"] = Field(
+        "any",
+        description="'relevant': an answer whose first quote is not from a relevant document (it opens by "
+        "quoting another object's documentation) gets grounded QUIP 0; 'any': no rule on the opening.",
+    )
+    max_chars: int = Field(
+        20_000,
+        ge=1,
+        le=10_000_000,
+        description="A response is scored on its first max_chars characters (cut before normalisation, "
+        "recorded in details.cut): the work per response is bounded whatever the policy writes.",
     )
     count: Literal["relevant", "all"] | None = Field(
         None,
@@ -244,30 +302,41 @@ class QuoteReward(Reward):
             self._lookup = DocumentLookup(indexes, n=self.params.n)
 
     def score_batch(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:
-        from prefgen.corpus.grounding import covered_chars
-
         if self._scorer is None:
             self.setup()
         results: list[RewardResult] = []
-        for start in range(0, len(items), _TEXTS_PER_CALL):
-            chunk = items[start : start + _TEXTS_PER_CALL]
-            quips = self._scorer.score([candidate.text for _, candidate in chunk])
-            for (prompt, candidate), quip in zip(chunk, quips):
-                details = {
-                    "n": self.params.n,
-                    "chars": quip.chars,
-                    "windows_found": quip.windows_found,
-                    "windows_total": quip.windows_total,
-                    "longest_quote": quip.longest_quote,
-                    "quip_all": quip.score,
-                    "quoted_chars": covered_chars(quip.window_found, self.params.n),
-                    "quotes": [quote.as_dict() for quote in quip.quotes],
-                }
-                if not self.params.grounded:
-                    results.append(RewardResult(quip.score, details, quip.reason))
-                else:
-                    results.append(self._grounded_result(prompt, candidate.text, quip, details))
+        for chunk in _chunks(items, self.params.max_chars):
+            texts, cuts = [], []
+            for _, candidate in chunk:
+                # The cut comes before any regex or window: work per response is bounded by max_chars.
+                text = candidate.text
+                cuts.append(len(text) if len(text) > self.params.max_chars else None)
+                texts.append(text[: self.params.max_chars])
+            quips = self._scorer.score(texts)
+            details = [self._plain_details(quip, cut) for quip, cut in zip(quips, cuts)]
+            if not self.params.grounded:
+                results += [RewardResult(quip.score, d, quip.reason) for quip, d in zip(quips, details)]
+            else:
+                results += self._grounded_results([prompt for prompt, _ in chunk], quips, details)
         return results
+
+    def _plain_details(self, quip, cut: int | None) -> dict[str, Any]:
+        from prefgen.corpus.grounding import covered_chars
+
+        details = {
+            "n": self.params.n,
+            "chars": quip.chars,
+            "windows_found": quip.windows_found,
+            "windows_total": quip.windows_total,
+            "longest_quote": quip.longest_quote,
+            "quip_all": quip.score,
+            "quoted_chars": covered_chars(quip.window_found, self.params.n),
+            "quotes": [quote.as_dict() for quote in quip.quotes],
+        }
+        if cut is not None:
+            # Scored: the first max_chars characters of the response (before normalisation).
+            details["cut"] = {"at_chars": self.params.max_chars, "response_chars": cut}
+        return details
 
     # --- grounded quoting ---------------------------------------------------------------------------
     def _relevant_names(self, prompt: Prompt) -> tuple[list[str] | None, str | None]:
@@ -284,42 +353,106 @@ class QuoteReward(Reward):
             return None, f"task field '{field}' must be a document id or a list of them, got {value!r:.80}"
         return names, None
 
-    def _grounded_result(self, prompt: Prompt, text: str, quip, details: dict[str, Any]) -> RewardResult:
-        """Add grounded QUIP and in/out marks to the details; the score is what ``count`` says."""
+    def _relevant_set(self, prompt: Prompt, details: dict[str, Any]):
+        """The prompt's relevant documents (recorded in ``details``), or None and why not."""
         names, problem = self._relevant_names(prompt)
-        relevant = None
-        if problem is None:
-            relevant = self._lookup.find(names, self.params.relevant_match, self.params.id_prefixes)
-            details["relevant_docs"] = list(relevant.ids)
-            if relevant.unknown:
-                details["unknown_relevant_ids"] = list(relevant.unknown)
-            if not relevant.documents:
-                problem = f"none of the relevant document ids {names!r:.120} names a document of the index"
         if problem is not None:
-            details.update(quip_grounded=None, grounded_chars=None, grounding_problem=problem)
-            if self.params.counts == "relevant":
-                return RewardResult(None, details, problem)
-            return RewardResult(quip.score, details, quip.reason)
-        grounded = self._measure_grounding(text, quip, relevant, details)
-        score = grounded if self.params.counts == "relevant" else quip.score
-        return RewardResult(score, details, quip.reason)
+            return None, problem
+        relevant = self._lookup.find(names, self.params.relevant_match, self.params.id_prefixes)
+        details["relevant_docs"] = list(relevant.ids)
+        if relevant.unknown:
+            details["unknown_relevant_ids"] = list(relevant.unknown)
+        if not relevant.documents:
+            return None, f"none of the relevant document ids {names!r:.120} names a document of the index"
+        return relevant, None
 
-    def _measure_grounding(self, text: str, quip, relevant, details: dict[str, Any]) -> float | None:
-        from prefgen.corpus.grounding import covered_mask, grounded_windows
+    def _grounded_results(self, prompts: Sequence[Prompt], quips, details: list[dict[str, Any]]) -> list[RewardResult]:
+        """Grounded QUIP for a chunk: relevant windows first, then one batched specificity count."""
+        from prefgen.corpus.grounding import grounded_windows
 
         n = self.params.n
-        windows = self._lookup.windows(relevant.documents)
-        grounded = grounded_windows(normalise(text), quip.window_found, windows, n)
-        on_topic = covered_mask(grounded, n)
-        score = None if quip.score is None else int(grounded.sum()) / quip.windows_total
-        details.update(quip_grounded=score, windows_grounded=int(grounded.sum()),
-                       grounded_chars=int(on_topic.sum()))
+        relevant_sets, relevant_windows, problems = [], [], []
+        for prompt, quip, d in zip(prompts, quips, details):
+            relevant, problem = self._relevant_set(prompt, d)
+            relevant_sets.append(relevant)
+            problems.append(problem)
+            if relevant is None:
+                relevant_windows.append(None)
+                continue
+            holders = self._lookup.window_holders(relevant.documents)
+            relevant_windows.append(grounded_windows(quip.text, quip.window_found, holders, n))
+        specific = self._specific(quips, relevant_sets, relevant_windows)
+        results = []
+        for quip, d, relevant, on_relevant, keep, problem in zip(
+            quips, details, relevant_sets, relevant_windows, specific, problems
+        ):
+            if problem is not None:
+                d.update(quip_grounded=None, grounded_chars=None, grounding_problem=problem)
+                score = None if self.params.counts == "relevant" else quip.score
+                results.append(RewardResult(score, d, problem if score is None else quip.reason))
+                continue
+            grounded = self._measure_grounding(quip, relevant, on_relevant, keep, d)
+            score = grounded if self.params.counts == "relevant" else quip.score
+            results.append(RewardResult(score, d, quip.reason))
+        return results
+
+    def _specific(self, quips, relevant_sets, relevant_windows) -> list[np.ndarray | None]:
+        """For every relevant window: held by at most ``max_other_docs`` documents outside the relevant
+        set. One document-frequency search for the distinct windows of the whole chunk."""
+        from prefgen.corpus.grounding import document_frequency
+
+        limit = self.params.max_other_docs
+        if limit is None:
+            return [None if mask is None else mask.copy() for mask in relevant_windows]
+        n = self.params.n
+        distinct: dict[str, int] = {}
+        for quip, mask in zip(quips, relevant_windows):
+            if mask is not None:
+                for i in np.flatnonzero(mask).tolist():
+                    distinct.setdefault(quip.text[i : i + n], len(distinct))
+        most_relevant = max((len(r.documents) for r in relevant_sets if r is not None), default=0)
+        frequency = document_frequency(self._scorer.searchers, list(distinct), limit + most_relevant)
+        out: list[np.ndarray | None] = []
+        for quip, relevant, mask in zip(quips, relevant_sets, relevant_windows):
+            if mask is None:
+                out.append(None)
+                continue
+            holders = self._lookup.window_holders(relevant.documents)
+            keep = mask.copy()
+            for i in np.flatnonzero(mask).tolist():
+                window = quip.text[i : i + n]
+                keep[i] = frequency[distinct[window]] - holders[window] <= limit
+            out.append(keep)
+        return out
+
+    def _measure_grounding(self, quip, relevant, on_relevant, specific, details: dict[str, Any]) -> float | None:
+        from prefgen.corpus.grounding import covered_mask
+
+        n = self.params.n
+        on_topic = covered_mask(specific, n)
+        total = quip.windows_total
+        score = None if quip.score is None else int(specific.sum()) / total
+        details.update(
+            quip_grounded=score,
+            windows_grounded=int(specific.sum()),
+            grounded_chars=int(on_topic.sum()),
+            # Every window a relevant document holds, specific or not (grounded QUIP without max_other_docs).
+            quip_relevant=None if quip.score is None else int(on_relevant.sum()) / total,
+            windows_relevant=int(on_relevant.sum()),
+        )
         texts = self._lookup.texts(relevant.documents)
         for quote in details["quotes"]:
             # A quote can run on past the relevant text it starts in (the scorer takes the longest
             # match anywhere): how much of it is on topic is counted apart from the whole-quote mark.
             quote["relevant_chars"] = int(on_topic[quote["start"] : quote["end"]].sum())
             self._mark_quote(quote, relevant, texts)
+        if details["quotes"]:
+            # Quotes are in order of their start: the first one is what the answer opens with.
+            details["opens_relevant"] = details["quotes"][0]["relevant"]
+            if self.params.opening == "relevant" and not details["opens_relevant"] and score:
+                details["opening_rule"] = "the first quote is not from a relevant document: grounded QUIP 0"
+                score = 0.0
+                details["quip_grounded"] = score
         return score
 
     def _mark_quote(self, quote: dict[str, Any], relevant, texts: Sequence[str]) -> None:
@@ -380,11 +513,15 @@ class QuoteReward(Reward):
                          f"({self.params.relevant_match} ids)")
         if self.params.id_prefixes:
             where.append("documents whose id starts with " + ", ".join(f"`{p}`" for p in self.params.id_prefixes))
+        specific = self.params.max_other_docs
+        limit = "" if specific is None else f" and at most {specific} other documents of the corpus hold it"
         rule = (
-            f"- grounded quoting: a window counts for `quip_grounded` only if it comes from {' or '.join(where)}; "
-            f"the score counts **{self.params.counts}** (`quip_all` is plain QUIP over every document)"
+            f"- grounded quoting: a window counts for `quip_grounded` only if it comes from {' or '.join(where)}"
+            f"{limit}; the score counts **{self.params.counts}** (`quip_all` is plain QUIP over every document)"
         )
         lines = [rule]
+        if self.params.opening == "relevant":
+            lines.append("- opening rule: an answer whose first quote is not from its relevant documents scores 0")
         details = [row.details or {} for row in scored]
         grounded = [d for d in details if d.get("quip_grounded") is not None]
         if grounded:
@@ -401,6 +538,20 @@ class QuoteReward(Reward):
         for problem, count in problems.most_common(3):
             lines.append(f"- {count} samples without grounding: {problem}")
         return lines
+
+
+def _chunks(items: Sequence, max_chars: int):
+    """Consecutive slices of ``items`` with at most _TEXTS_PER_CALL texts and about _CHARS_PER_CALL
+    characters (each text counted up to ``max_chars``, where it is cut)."""
+    start, chars = 0, 0
+    for end, (_, candidate) in enumerate(items):
+        size = min(len(candidate.text), max_chars)
+        if end > start and (end - start >= _TEXTS_PER_CALL or chars + size > _CHARS_PER_CALL):
+            yield items[start:end]
+            start, chars = end, 0
+        chars += size
+    if start < len(items):
+        yield items[start:]
 
 
 def fingerprint_matches(actual: str, claimed: str) -> bool:
