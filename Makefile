@@ -30,10 +30,11 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/prefgen run pipelines/quote_tuning.yaml
 
-# Two workers: the slow tests (real engines) one after another on one of them, the fast tests
-# beside them (see tests/conftest.py). `make test-fast` starts neither Ray nor vLLM.
+# The fast tests on two workers, then the slow ones (real engines: one vLLM engine and one Ray at a
+# time, as a 2-core machine needs) in one process. `make test-fast` starts neither Ray nor vLLM.
 test: venv
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -m "not slow" -n 2
+	$(BIN)/pytest -m slow
 
 test-fast: venv
 	$(BIN)/pytest -m "not slow" -n 2

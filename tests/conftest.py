@@ -24,15 +24,6 @@ TINY_TEXTS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    """With ``-n 2`` (``make test``), every slow test runs on one worker, one after another: one
-    vLLM engine and one Ray at a time, as on a 2-core machine they must; the fast tests share
-    the other worker (and this one, when it is free)."""
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group("engines"))
-
-
 @pytest.fixture(autouse=True)
 def fast_tests_start_neither_vllm_nor_ray(request, monkeypatch):
     """A test not marked slow fails if it starts Ray or a vLLM engine (`make test-fast` stays fast)."""
