@@ -33,10 +33,10 @@ MAX_MODEL_LEN = 1024
 
 def build_engine(workdir: Path):
     from prefgen.demo.tiny_model import build_tiny_llama
+    from prefgen.generation.engine_jobs import TreeExpander
     from prefgen.generation.vllm_engine import VLLMGenerator
     from prefgen.methods.tool_use.stdlib_tools import load_rows
     from prefgen.methods.tool_use.task import reference_answer
-    from prefgen.generation.engine_jobs import TreeExpander
 
     texts = [row["prompt"] + " " + reference_answer(row["task"]["ground_truth"]) for row in load_rows()]
     model = build_tiny_llama(workdir / "model", texts, vocab_size=512, max_position_embeddings=MAX_MODEL_LEN)

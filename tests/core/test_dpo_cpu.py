@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_dpo import FAST, changed, chat_pairs, text_pairs, weights
 
 from prefgen.train.dpo import (
     ADAPTER_FILES,
@@ -14,7 +15,6 @@ from prefgen.train.dpo import (
     use_bf16_autocast,
 )
 from prefgen.train.settings import DPOSettings
-from test_dpo import FAST, changed, chat_pairs, text_pairs, weights
 
 X86_WITH = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw avx512_bf16 avx512_fp16\n"
 X86_WITHOUT = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n"

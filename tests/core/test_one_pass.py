@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from test_cli_newcomer import replay_yaml
 from typer.testing import CliRunner
 
 from prefgen.cli import app
-from test_cli_newcomer import replay_yaml
 
 
 def test_a_loop_checks_reads_and_builds_its_reward_once(tmp_path, tiny_model, monkeypatch):

@@ -4,7 +4,6 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from test_fingerprint_pin import PINNED_FINGERPRINT, run_example
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "prefgen"

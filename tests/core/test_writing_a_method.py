@@ -20,7 +20,7 @@ def readme_blocks() -> dict[str, str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### Writing a method", 1)[1].split("\n### ", 1)[0]
     blocks = {}
-    for body in re.findall(r"```(?:toml|python|yaml)\n(.*?)```", section, re.S):
+    for body in re.findall(r"```(?:toml|python|yaml)\n(.*?)```", section, re.DOTALL):
         first, _, rest = body.partition("\n")
         name = first.lstrip("# ").split(":")[0].strip()
         blocks[name] = rest
@@ -54,8 +54,7 @@ def test_an_external_method_runs_through_prefgen_run(tmp_path):
         ("a set", "A bag."),
     ]
     with open(tmp_path / "answers.jsonl", "w") as handle:
-        for term, text in answers:
-            handle.write(json.dumps({"prompt": f"Define {term}.", "text": text}) + "\n")
+        handle.writelines(json.dumps({"prompt": f"Define {term}.", "text": text}) + "\n" for term, text in answers)
     env = {"PYTHONPATH": f"{SRC}:{site}"}
     code, output, _ = prefgen(["run", "glossary.yaml"], env=env, cwd=tmp_path)
     assert code == 0, output

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
+from prefgen.methods.execution.reward import ExecutionReward, extract_code
 from prefgen.records import Candidate, Prompt
 from prefgen.rewards.combined import CombinedReward
-from prefgen.methods.execution.reward import ExecutionReward, extract_code
 from prefgen.rewards.length import LengthReward
 from prefgen.rewards.regex import RegexReward
 

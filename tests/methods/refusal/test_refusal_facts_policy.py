@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from prefgen.methods.refusal.demo_policy import FactsPolicySettings, seen_module, taught_rows, training_texts
 from prefgen.methods.refusal.stdlib_facts import load_rows
 
