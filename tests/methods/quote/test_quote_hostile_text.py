@@ -26,7 +26,8 @@ from prefgen.registry import rewards as reward_registry
 MEGABYTE = 1_000_000
 # The bound. Scoring any of these takes well under 0.2 s on an idle core; the bound is
 # generous because the test machine is shared (other processes may hold the CPU) and because what
-# it guards against is minutes, not milliseconds.
+# it guards against is minutes, not milliseconds. Timed in this process's CPU time, which other
+# processes do not inflate.
 SECONDS = 1.0
 PHRASE = "Return the sum of values."  # 25 characters, in the corpus: its repetitions are found windows
 DOCS = [
@@ -82,9 +83,9 @@ def rewards(index_dir):
 def test_a_megabyte_of_hostile_text_is_scored_in_under_a_second(rewards, kind, name):
     text = hostile_texts()[name]
     reward = rewards[kind]
-    started = time.perf_counter()
+    started = time.process_time()
     [result] = reward.score_safely(ask(text))
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < SECONDS, f"{name}: {elapsed:.2f} s"
     details = result.details
     # Cut before normalisation, and the cut is recorded.

@@ -54,13 +54,14 @@ def reward():
 
 # The bound is a generous 1 s per text on a shared 2-core machine (the requirement); the
 # quadratic paths this guards against took minutes on a megabyte, linear ones take milliseconds.
+# Timed in this process's CPU time, which other processes do not inflate.
 @pytest.mark.parametrize("name", sorted(HOSTILE) + sorted(BELOW_LIMIT))
 @pytest.mark.parametrize("task", [WANTS_CALL, WANTS_NONE], ids=["wants_call", "wants_none"])
 def test_hostile_text_is_scored_in_under_a_second(reward, name, task):
     text = HOSTILE.get(name) or BELOW_LIMIT[name]
-    start = time.perf_counter()
+    start = time.process_time()
     result = reward.score_text(text, task)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < 1.0, (name, elapsed)
     assert result.score is not None and 0.0 <= result.score <= 1.0
     if task is WANTS_CALL and name != "many_calls":
@@ -70,9 +71,9 @@ def test_hostile_text_is_scored_in_under_a_second(reward, name, task):
 def test_json_format_is_as_safe(reward):
     json_reward = rewards.build("tool_call", {"format": "auto"})
     for name, text in HOSTILE.items():
-        start = time.perf_counter()
+        start = time.process_time()
         json_reward.score_text(text, WANTS_CALL)
-        assert time.perf_counter() - start < 1.0, name  # generous bound, as above
+        assert time.process_time() - start < 1.0, name  # generous bound, as above
 
 
 def test_too_long_text_is_refused_before_it_is_read():
