@@ -115,7 +115,7 @@ def main() -> None:
     times = {"batched": [], "one_by_one": []}
     for _ in range(args.repeats):
         calls_before = handle.calls
-        seconds, comparisons = batched(reward, items, args.shard_prompts, args.answers)
+        seconds, _ = batched(reward, items, args.shard_prompts, args.answers)
         batched_calls = handle.calls - calls_before
         times["batched"].append(seconds)
         calls_before = handle.calls
@@ -170,18 +170,18 @@ def write(result: dict, tag: str) -> None:
     lines = [
         "# Judge throughput: batched on the engine vs one request per judgement",
         "",
-        f"`{result['command'].strip()}` — {result['judgements']} pairwise judgements ({result['prompts']} prompts x "
-        f"{result['answers']} answers, both orders), replies of {result['max_tokens']} tokens, one in-process vLLM "
-        f"engine (tiny Llama, CPU), {result['repeats']} alternating repeats, medians.",
+        (f"`{result['command'].strip()}` — {result['judgements']} pairwise judgements ({result['prompts']} prompts x "
+         f"{result['answers']} answers, both orders), replies of {result['max_tokens']} tokens, one in-process vLLM "
+         f"engine (tiny Llama, CPU), {result['repeats']} alternating repeats, medians."),
         "",
         "| mode | engine calls | median seconds | judgements / s |",
         "| --- | --- | --- | --- |",
-        f"| batched (one engine job per shard of {result['shard_prompts']} prompts) | {result['engine_calls']['batched']} "
-        f"| {med['batched']} | {rate['batched']} |",
+        (f"| batched (one engine job per shard of {result['shard_prompts']} prompts) | {result['engine_calls']['batched']} "
+         f"| {med['batched']} | {rate['batched']} |"),
         f"| one request per judgement | {result['engine_calls']['one_by_one']} | {med['one_by_one']} | {rate['one_by_one']} |",
         "",
-        f"**Speed-up: {result['speedup']}x** (target: at least 5x). Identical replies in both modes: "
-        f"{result['identical_replies']:.1%}. Machine: {result['machine']} (2 cores shared with other work).",
+        (f"**Speed-up: {result['speedup']}x** (target: at least 5x). Identical replies in both modes: "
+         f"{result['identical_replies']:.1%}. Machine: {result['machine']} (2 cores shared with other work)."),
         "",
     ]
     (RESULTS / f"{name}.md").write_text("\n".join(lines))

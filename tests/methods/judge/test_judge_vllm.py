@@ -35,7 +35,6 @@ def scripted_judge() -> str:
 
 def judge_config(tmp_path, judge_dir, runtime):
     from conftest import pipeline_dict, write_jsonl
-
     from prefgen.config import PipelineConfig
 
     answers = {"p1": ["red", "blue"], "p2": ["green", "gray"], "p3": ["pink", "teal"], "p4": ["gold", "jade"]}

@@ -108,9 +108,9 @@ def classifier(tmp_path_factory, tokenizer):
 @pytest.mark.slow
 def test_real_pooling_path_scores_are_the_classifiers_logits(tmp_path, classifier, tokenizer):
     import torch
-    from conftest import pipeline_dict, write_jsonl
     from datasets import load_from_disk
 
+    from conftest import pipeline_dict, write_jsonl
     from prefgen.config import PipelineConfig
     from prefgen.executors.local_runtime import LocalRuntime
     from prefgen.pipeline import PipelineRun
