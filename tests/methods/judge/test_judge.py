@@ -109,22 +109,14 @@ def test_pointwise_scores_abstentions_and_failures():
     assert "outside the scale" in results[4].reason  # [[11]] on a 1..10 scale is not clipped to 10
 
 
-def test_votes_give_the_label_confidence_and_pairs_come_only_from_agreement():
-    def script(messages, seed):  # red wins, except one vote in five per order (seeded)
-        text = messages[-1]["content"]
-        red_is_a = text.index("red") < text.index("blue")
-        dissent = seed % 5 == 0
-        return "[[A]]" if red_is_a != dissent else "[[B]]"
-
-    reward, _ = judge(engine=ScriptedEngine(script), votes=1)
-    items = items_for({"p1": ["red", "blue"]})
+def test_pairs_come_only_from_agreed_verdicts():
+    reward, _ = judge()
+    items = items_for({"p1": ["red", "blue"], "p2": ["green", "gray"], "p3": ["pink", "teal"], "p4": ["gold", "jade"]})
     scored = [Scored_(item, r) for item, r in zip(items, reward.score_safely(items))]
-    pairs = JudgePairing().pair([items[0][0]], scored).pairs
-    comparison = scored[0].details["judge"]["comparisons"][0]
-    if comparison["verdict"] == "win":
-        assert [p.chosen for p in pairs] == ["red"] and pairs[0].details["label_confidence"] == 1.0
-    else:  # one order dissented: the orders disagree and no pair is made
-        assert comparison["verdict"] == "flip" and pairs == []
+    prompts = [items[i][0] for i in (0, 2, 4, 6)]
+    result = JudgePairing().pair(prompts, scored)
+    assert [(p.chosen, p.rejected, p.details["label_confidence"]) for p in result.pairs] == [("red", "blue", 1.0)]
+    assert result.unpaired == {"no agreed judge verdict": 3}  # the flip, the tie and the failure
 
 
 def test_label_confidence_with_several_votes():
