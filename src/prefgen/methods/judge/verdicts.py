@@ -31,7 +31,7 @@ def pointwise_outcome(judgement: Judgement) -> dict[str, Any]:
         verdict, score = "score", fmean(scores)
     else:
         verdict, score = ("abstain" if abstained else "failed"), None
-    return {**_costs(judgement), "verdict": verdict, "score": score,
+    return {**_costs(judgement), "verdict": verdict, "score": score, "reply": _last_reply(judgement),
             "votes": [v.value if v.kind == "score" else v.kind for v in judgement.votes],
             "reason": judgement.problem if verdict == "failed" else ""}
 
@@ -40,7 +40,8 @@ def compare(first: Judgement, second: Judgement) -> dict[str, Any]:
     """The comparison of x and y from ``first`` (x shown as A) and ``second`` (y shown as A)."""
     orders = [_order_side(first, {"A": "x", "B": "y"}), _order_side(second, {"A": "y", "B": "x"})]
     costs = [_costs(first), _costs(second)]
-    base = {"orders": orders, "attempts": sum(c["attempts"] for c in costs),
+    base = {"orders": orders, "replies": [_last_reply(first), _last_reply(second)],
+            "attempts": sum(c["attempts"] for c in costs),
             "tokens": sum(c["tokens"] for c in costs), "seconds": sum(c["seconds"] for c in costs)}
     if None in orders:
         problem = next(j.problem for j, side in zip((first, second), orders) if side is None)
@@ -86,6 +87,11 @@ def _order_side(judgement: Judgement, sides: dict[str, str]) -> str | None:
         return "tie"
     return "x" if counts["x"] > counts["y"] and counts["x"] >= counts["tie"] else (
         "y" if counts["y"] > counts["x"] and counts["y"] >= counts["tie"] else "tie")
+
+
+def _last_reply(judgement: Judgement) -> str:
+    """The judge's last reply, cut short: enough to read why a verdict was (not) given."""
+    return judgement.replies[-1][:300] if judgement.replies else ""
 
 
 def _costs(judgement: Judgement) -> dict[str, Any]:
