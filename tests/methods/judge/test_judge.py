@@ -71,6 +71,16 @@ def test_reading_a_verdict(reply, mode, kind, value):
     assert (vote.problem == "") == (kind is not None)
 
 
+def test_a_verdict_pattern_reads_judges_that_answer_otherwise():
+    pattern = r"^\s*(A|B|tie)\b"
+    assert read_vote(" B. Because it quotes", "pairwise", (1, 10), pattern).kind == "B"
+    assert read_vote("Both are fine", "pairwise", (1, 10), pattern).problem == "no verdict in the reply"
+    with pytest.raises(ValueError, match="exactly one group"):
+        JudgeReward.Params(verdict_pattern="(A)|(B)")
+    with pytest.raises(ValueError, match="not a regex"):
+        JudgeReward.Params(verdict_pattern="(A")
+
+
 def test_garbage_is_retried_in_the_same_job_then_failed():
     engine = ScriptedEngine(lambda messages, seed: "[[A]]" if "good" in messages[-1]["content"] else "hmm")
     settings = JudgeSettings("pairwise", (1, 10), votes=1, retries=2, max_tokens=8, temperature=0.0,

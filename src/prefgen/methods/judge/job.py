@@ -51,6 +51,7 @@ class JudgeSettings:
     temperature: float
     retry_temperature: float
     seed: int
+    pattern: str | None = None  # the verdict's regex (one group); None: the last [[...]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class JudgeJob:
         for completion in reply["completions"]:
             result.tokens += completion.get("num_tokens", 0)
             result.replies.append(completion["text"])
-            vote = read_vote(completion["text"], self.settings.mode, self.settings.scale)
+            vote = read_vote(completion["text"], self.settings.mode, self.settings.scale, self.settings.pattern)
             if vote.kind is None:
                 result.problem = vote.problem
             elif len(result.votes) < self.settings.votes:

@@ -15,6 +15,7 @@ the reward cannot score: null, with its reason, never 0.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,9 @@ class JudgeParams(RewardParams):
     temperature: float = Field(0.0, ge=0, description="First try; 0 is greedy.")
     retry_temperature: float = Field(0.8, gt=0, description="Retries sample, so they can differ from the first reply.")
     max_answer_chars: int = Field(4000, gt=0, description="Longer answers are cut (the judge sees the start).")
+    verdict_pattern: str | None = Field(
+        None, description="A regex with one group read as the verdict (its last match); default: the last [[...]]."
+    )
     seed: int = 0
 
     @model_validator(mode="after")
@@ -56,6 +60,13 @@ class JudgeParams(RewardParams):
             raise ValueError(f"scale: the lowest score must be below the highest, got {list(self.scale)}")
         if self.votes > 1 and self.temperature == 0:
             raise ValueError("votes > 1 needs temperature > 0 (greedy replies are all the same)")
+        if self.verdict_pattern is not None:
+            try:
+                groups = re.compile(self.verdict_pattern).groups
+            except re.error as exc:
+                raise ValueError(f"verdict_pattern: not a regex: {exc}") from None
+            if groups != 1:
+                raise ValueError(f"verdict_pattern: needs exactly one group (the verdict), has {groups}")
         return self
 
 
@@ -100,7 +111,7 @@ class JudgeReward(Reward):
     def _settings(self) -> JudgeSettings:
         p = self.params
         return JudgeSettings(p.mode, tuple(p.scale), p.votes, p.retries, p.max_tokens, p.temperature,
-                             p.retry_temperature, p.seed)
+                             p.retry_temperature, p.seed, p.verdict_pattern)
 
     def _values(self, prompt: Prompt) -> dict[str, str]:
         text = prompt.prompt if isinstance(prompt.prompt, str) else "\n".join(

@@ -5,8 +5,10 @@ Templates name their slots in braces: ``{prompt}`` and ``{answer}`` (pointwise),
 slots are filled, in one pass: braces in the template that are not slots stay as they are, and
 braces inside a policy's answer are never read as slots (the answer is text, not a template).
 
-The reply's verdict is its last ``[[...]]``: a number on the scale (pointwise), ``A``, ``B``,
-``tie`` (or ``C``) for pairwise, ``abstain`` in either mode. Anything else is unparseable.
+The reply's verdict is its last ``[[...]]`` (or the last match of the YAML's ``verdict_pattern``,
+a regex with one group, for judges that answer otherwise, e.g. a bare letter): a number on the
+scale (pointwise), ``A``, ``B``, ``tie`` (or ``C``) for pairwise, ``abstain`` in either mode.
+Anything else is unparseable.
 """
 
 from __future__ import annotations
@@ -62,11 +64,11 @@ class Vote:
     problem: str = ""
 
 
-def read_vote(reply: str, mode: str, scale: tuple[float, float]) -> Vote:
-    """The verdict in a judge's reply (its last ``[[...]]``), or why there is none."""
-    found = VERDICT.findall(reply)
+def read_vote(reply: str, mode: str, scale: tuple[float, float], pattern: str | None = None) -> Vote:
+    """The verdict in a judge's reply (its last ``[[...]]``, or last match of ``pattern``), or why there is none."""
+    found = (re.compile(pattern) if pattern else VERDICT).findall(reply)
     if not found:
-        return Vote(None, problem="no [[verdict]] in the reply")
+        return Vote(None, problem="no verdict in the reply" if pattern else "no [[verdict]] in the reply")
     token = found[-1].strip()
     lowered = token.lower()
     if lowered == "abstain":
