@@ -122,7 +122,8 @@ def test_real_pooling_path_scores_are_the_classifiers_logits(tmp_path, classifie
     config = pipeline_dict(tmp_path, "unused", source, runtime="local",
                            generate={"strategy": "replay", "replay_path": str(replay), "shard_size": 1},
                            pairing={"strategy": "best_worst", "min_margin": 0.0})
-    config["reward"] = {"name": "reward_model", "model": str(directory), "max_model_len": 128}
+    config["reward"] = {"name": "reward_model", "model": str(directory), "max_model_len": 128,
+                        "engine": {"gpu_memory_utilization": 0.15}}  # a small KV cache on a shared machine
     runtime = LocalRuntime()
     summary = PipelineRun(PipelineConfig.model_validate(config), runtime=runtime).run()
     scored = load_from_disk(str(summary.run_dir / "latest" / "candidates")).to_list()
