@@ -34,9 +34,16 @@ def scripted_judge() -> str:
 
 
 def judge_config(tmp_path, judge_dir, runtime):
-    from conftest import pipeline_dict, write_jsonl
     from prefgen.config import PipelineConfig
 
+    return PipelineConfig.model_validate(judge_dict(tmp_path, judge_dir, runtime))
+
+
+def judge_dict(tmp_path, judge_dir, runtime) -> dict:
+    """The judge pipeline as the YAML gives it: 4 prompts of 2 replayed answers each."""
+    from conftest import pipeline_dict, write_jsonl
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
     answers = {"p1": ["red", "blue"], "p2": ["green", "gray"], "p3": ["pink", "teal"], "p4": ["gold", "jade"]}
     source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": p} for p in answers])
     replay = write_jsonl(tmp_path / "c.jsonl", [{"prompt": p, "text": t} for p, ts in answers.items() for t in ts])
@@ -45,7 +52,7 @@ def judge_config(tmp_path, judge_dir, runtime):
     config["reward"] = {"name": "judge", "model": judge_dir, "mode": "pairwise", "rubric": RUBRIC, "retries": 2,
                         "max_tokens": 12, "retry_temperature": 0.05, "max_model_len": 256,
                         "engine": {"gpu_memory_utilization": 0.15}}  # a small KV cache on a shared machine
-    return PipelineConfig.model_validate(config)
+    return config
 
 
 def check_published(summary):
@@ -100,12 +107,11 @@ def test_a_killed_judge_engine_is_replaced_and_the_shard_judged_again(tmp_path, 
     from cli_process import prefgen, run_log, write_config
 
     def config_file(name: str):
-        config = judge_config(tmp_path / name, scripted_judge, "ray").model_dump(mode="json", exclude_none=True)
+        config = judge_dict(tmp_path / name, scripted_judge, "ray")
         config["reward"] = {**config["reward"], "name": "prefgen.methods.judge.reward:JudgeReward"}
         config["pairing"] = {"strategy": "prefgen.methods.judge.pairing:JudgePairing"}
         return write_config(tmp_path / f"{name}.yaml", config)
 
-    (tmp_path / "killed").mkdir()
     markers = tmp_path / "crashed"
     markers.mkdir()
     env = {"PREFGEN_CRASH_AT": "engine_generate", "PREFGEN_CRASH_ONCE": str(markers)}
