@@ -105,8 +105,10 @@ def engine_error(exc: Exception | None) -> str:
 class EnginePool:
     """Ray actors each holding a vLLM engine; dead ones are replaced while work goes on."""
 
-    def __init__(self, spec: EngineSpec, count: int):
+    def __init__(self, spec: EngineSpec, count: int, fingerprint: str = ""):
         self.spec = spec
+        self.fingerprint = fingerprint  # the model's: a model-backed reward of the same model shares the pool
+        self._turn = 0  # single-batch calls (one per scoring shard) start at the next engine in turn
         self.actors: list[Any] = []
         self.placements: list[dict[str, Any]] = []
         self.replacements = 0
@@ -138,7 +140,8 @@ class EnginePool:
         load = [0] * len(self.actors)
         while queue or pending:
             while queue and min(load) < _QUEUED_PER_ENGINE:
-                slot = load.index(min(load))
+                slot = min(range(len(load)), key=lambda s: (load[s], (s - self._turn) % len(load)))
+                self._turn += 1
                 index = queue.popleft()
                 pending[self.actors[slot].generate.remote(batches[index])] = (index, slot, self.actors[slot])
                 load[slot] += 1
@@ -187,7 +190,7 @@ def get_pool(model_path: str, fingerprint: str, model: ModelConfig, use_gpus: bo
         actor_class=ray.remote(EngineActor).options(**options),
         args=(model_path, model.max_model_len, engine, model.chat_template),
     )
-    _POOLS[key] = EnginePool(spec, model.engine.num_engines)
+    _POOLS[key] = EnginePool(spec, model.engine.num_engines, fingerprint)
     log.info("started %d vLLM engine(s) for %s", model.engine.num_engines, model_path)
     return _POOLS[key]
 
@@ -202,6 +205,11 @@ def _check_cpus(num_engines: int) -> None:
     problem = engine_cpu_problem(num_engines, ray.cluster_resources().get("CPU", 0))
     if problem:
         raise ConfigError("preflight", [problem])
+
+
+def live_pool(fingerprint: str) -> EnginePool | None:
+    """The running pool serving the model with this fingerprint, if any."""
+    return next((pool for pool in _POOLS.values() if pool.fingerprint == fingerprint), None)
 
 
 def release_all_pools() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prefgen.config import ModelConfig
+from prefgen.executors.engine_scoring import EngineScoringJobs, needs_engines
 from prefgen.executors.runtime import Runtime, map_in_order
 from prefgen.executors.scoring import score_rows
 from prefgen.hashing import content_hash
@@ -44,8 +45,11 @@ class LocalRuntime(Runtime):
 
     def __init__(self) -> None:
         self._engines: dict[str, LocalEngines] = {}
+        self._fingerprints: dict[str, str] = {}  # engines key -> model fingerprint
 
-    def scoring_jobs(self, reward_name: str, reward_params: dict[str, Any]) -> LocalScoringJobs:
+    def scoring_jobs(self, reward_name: str, reward_params: dict[str, Any]) -> LocalScoringJobs | EngineScoringJobs:
+        if needs_engines(reward_name, reward_params):  # a judge or reward model: scored on the engine
+            return EngineScoringJobs(self, reward_name, reward_params)
         return LocalScoringJobs(reward_name, reward_params)
 
     def engines(self, model_path: str, fingerprint: str, model: ModelConfig) -> LocalEngines:
@@ -57,7 +61,11 @@ class LocalRuntime(Runtime):
             self.release_engines()  # one model's engine at a time: memory is the scarce resource
             engine = VLLMGenerator(model_path, model.max_model_len, settings, model.chat_template)
             self._engines[key] = LocalEngines(engine)
+            self._fingerprints[key] = fingerprint
         return self._engines[key]
+
+    def live_engines(self, fingerprint: str) -> LocalEngines | None:
+        return next((e for k, e in self._engines.items() if self._fingerprints.get(k) == fingerprint), None)
 
     def release_engines(self) -> None:
         import gc

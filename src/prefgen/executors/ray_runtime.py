@@ -57,8 +57,11 @@ class RayRuntime:
         self.started |= ensure_ray(self.config)
 
     def scoring_jobs(self, reward_name: str, reward_params: dict):
+        from prefgen.executors.engine_scoring import EngineScoringJobs, needs_engines
         from prefgen.executors.scoring import ScoringQueue
 
+        if needs_engines(reward_name, reward_params):  # a judge or reward model: scored on the pool
+            return EngineScoringJobs(self, reward_name, reward_params)
         self._ensure()
         return ScoringQueue(reward_name, reward_params)
 
@@ -67,6 +70,12 @@ class RayRuntime:
 
         self._ensure()
         return get_pool(model_path, fingerprint, model, cluster_has_gpus())
+
+    def live_engines(self, fingerprint: str):
+        """The running pool for the model with this fingerprint, if any."""
+        from prefgen.executors.engine_pool import live_pool
+
+        return live_pool(fingerprint)
 
     def release_engines(self) -> None:
         import ray

@@ -32,6 +32,11 @@ class Runtime:
         """Engines for this model (``map_unordered(batches)``), started on first use."""
         raise NotImplementedError
 
+    def live_engines(self, fingerprint: str) -> Any | None:
+        """The engines already running for the model with this fingerprint, if any (a
+        model-backed reward of the policy's own model shares them)."""
+        return None
+
     def release_engines(self) -> None:
         """Free the engines' memory (before training, say)."""
 

@@ -17,6 +17,7 @@ from prefgen.plugin import PluginParams
 from prefgen.records import Candidate, Prompt, Scored
 
 if TYPE_CHECKING:
+    from prefgen.config import ModelConfig
     from prefgen.method_metrics import HeldoutRound
 
 
@@ -110,6 +111,22 @@ class Reward:
     def check(self) -> list[str]:
         """Cheap checks before any heavy work (files exist, ...). Returns error messages."""
         return []
+
+    def figures(self, scored: Sequence[Scored]) -> dict[str, Any]:
+        """Figures about this reward's results for ``version.json`` (flat JSON). Default: none."""
+        return {}
+
+    # --- rewards that are models ----------------------------------------------------------
+    def engine_model(self) -> ModelConfig | None:
+        """The model this reward scores with (a judge, a reward model), or None for a program.
+
+        A reward that returns one gets an engine handle from the run's runtime before scoring
+        (:meth:`attach_engines`): the policy's pool when it is the same model, its own otherwise."""
+        return None
+
+    def attach_engines(self, engines: Any) -> None:
+        """Receive the engine handle (``run(job)``) that :meth:`score_batch` sends its engine jobs to."""
+        self.engines = engines
 
     # --- used by the pipeline -----------------------------------------------------------
     def score_safely(self, items: Sequence[tuple[Prompt, Candidate]]) -> list[RewardResult]:

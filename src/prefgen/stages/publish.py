@@ -86,6 +86,9 @@ def _write_version(config, staging: Path, name: str, made: PublishInput, pair_ro
     plot_scores(made.scored, made.pairing.pairs, staging / "score_distribution.png")
     (staging / "README.md").write_text(render_card(facts, made.scored, made.pairing.pairs), encoding="utf-8")
     record = {k: getattr(facts, k) for k in ("version", "created", "fingerprint", "config_hash", "counts", "changes", "pair_quality")}
+    figures = made.reward.figures(made.scored)
+    if figures:  # a reward's own figures (a judge's flip and failure rates), as its card section shows them
+        record["reward_figures"] = figures
     if made.target is not None:
         record["target_pairs"] = {**made.target.as_dict(), "message": made.target.message()}
     write_json_atomic(staging / "version.json", record)
