@@ -30,14 +30,16 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/prefgen run pipelines/quote_tuning.yaml
 
-# The fast tests on two workers, then the slow ones (real engines: one vLLM engine and one Ray at a
-# time, as a 2-core machine needs) in one process. `make test-fast` starts neither Ray nor vLLM.
+# The fast tests on two workers, then in one process the slow ones (real engines: one vLLM engine
+# and one Ray at a time, as a 2-core machine needs) and the serial ones (they read the whole
+# machine's process table). `make test-fast` starts neither Ray nor vLLM.
 test: venv
-	$(BIN)/pytest -m "not slow" -n 2
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m "not slow and not serial" -n 2
+	$(BIN)/pytest -m "slow or serial"
 
 test-fast: venv
-	$(BIN)/pytest -m "not slow" -n 2
+	$(BIN)/pytest -m "not slow and not serial" -n 2
+	$(BIN)/pytest -m "serial and not slow"
 
 bench: venv
 	$(BIN)/python benchmarks/pipeline_overhead.py

@@ -27,6 +27,11 @@ TASK = {"tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0"], "format": 
 PROMPT = Prompt(id=Prompt.make_id("add", TASK), prompt="Write add(a, b).", task=TASK)
 
 
+# These tests look for stray processes in the whole machine's process table (any process running as
+# a sandbox uid): they run in the serial part of `make test`, where no other test's sandbox runs.
+pytestmark = pytest.mark.serial
+
+
 def score_among_neighbours(attack: str, timeout_s: float = 2.0, **params):
     """Score ``attack`` in one batch between good samples; assert the neighbours all pass.
 

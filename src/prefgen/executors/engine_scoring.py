@@ -56,9 +56,9 @@ def reward_engines(runtime: Any, model_path: str, fingerprint: str, model: Any) 
 
 def needs_engines(reward_name: str, reward_params: dict[str, Any]) -> bool:
     """Whether the reward is a model that scores on engines (its model is declared)."""
-    from prefgen.registry import rewards
+    from prefgen.executors.scoring import reward_for
 
-    return rewards.build(reward_name, reward_params).engine_model() is not None
+    return reward_for(reward_name, reward_params).engine_model() is not None
 
 
 class EngineScoringJobs:
@@ -66,10 +66,10 @@ class EngineScoringJobs:
     scored on the engines, one engine call per shard."""
 
     def __init__(self, runtime: Any, reward_name: str, reward_params: dict[str, Any]):
-        from prefgen.registry import rewards
+        from prefgen.executors.scoring import reward_for
 
         self.runtime = runtime
-        self.reward = rewards.build(reward_name, reward_params)
+        self.reward = reward_for(reward_name, reward_params)
         self._queued: list[tuple[Any, list[dict], list[dict]]] = []
 
     def submit(self, key: Any, prompts: list[dict], candidates: list[dict]) -> None:

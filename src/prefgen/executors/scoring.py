@@ -16,7 +16,8 @@ _REWARDS_LOCK = threading.Lock()  # scoring threads of one process may ask for t
 TASK_RETRIES = 3  # a scoring task whose worker process dies (killed, node lost) runs again
 
 
-def _reward(name: str, params: dict[str, Any]):
+def reward_for(name: str, params: dict[str, Any]):
+    """This process's one reward object for (name, params): built on first use, or the driver's own."""
     from prefgen.registry import rewards
 
     key = canonical_json([name, params])
@@ -41,7 +42,7 @@ def score_rows(name: str, params: dict[str, Any], prompts: list[dict], candidate
     crash_point("score_task")  # tests: a scoring worker killed mid-task
     by_id = {row["id"]: Prompt.from_row(row) for row in prompts}
     items = [(by_id[c["prompt_id"]], Candidate.from_row(c)) for c in candidates]
-    return [s.to_row() for s in scored_records(_reward(name, params), items)]
+    return [s.to_row() for s in scored_records(reward_for(name, params), items)]
 
 
 def scored_records(reward, items: list) -> list:
