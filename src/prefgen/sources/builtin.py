@@ -42,6 +42,8 @@ class StdlibDocsParams(SourceParams):
     max_reference_chars: int | None = None
     kinds: list[str] | None = None
     modules: list[str] | str | None = None
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Question: ...\\nAnswer:'; chat: a user turn.")
+    documentation: bool = Field(False, description="Chat only: the object's docstring in the question, to quote from.")
 
 
 class StdlibDocsSource(LoaderSource):
@@ -98,6 +100,7 @@ class StdlibToolsParams(SourceParams):
     heldout_fraction: float = Field(0.2, ge=0, le=1, description="Share of requests held out (by hash).")
     seed: int = 0
     per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Tools: ...\\nCalls:'; chat: tools in the system turn, one example.")
 
 
 class StdlibToolsSource(LoaderSource):
@@ -130,6 +133,8 @@ class StdlibFactsParams(SourceParams):
     heldout_fraction: float = Field(0.25, ge=0, lt=1, description="Share of questions held out (by hash).")
     unanswerable_share: float = Field(0.15, ge=0, lt=1, description="Share of questions about names that exist nowhere.")
     seed: int = 0
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Question: ...\\nAnswer:'; chat: system + user turns.")
+    instruction: str | None = Field(None, description="Chat only: the system turn (default: answer briefly; \"I don't know.\" is fine).")
 
 
 class StdlibFactsSource(LoaderSource):
