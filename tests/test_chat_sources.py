@@ -65,8 +65,10 @@ def test_stdlib_tools_chat_shows_the_tools_and_an_example_call_that_parses():
     assert all(r["prompt"] == render_prompt(r["task"]["tools"], r["task"]["request"]) for r in text)
     assert [r["task"] for r in chat] == [r["task"] for r in text]
     for row in chat:
-        system, user = row["prompt"]
+        system, example, answer, user = row["prompt"]
         assert system["role"] == "system" and user == {"role": "user", "content": row["task"]["request"]}
+        assert example["role"] == "user" and stdlib_tools.EXAMPLE_REQUEST in example["content"]
+        assert answer == {"role": "assistant", "content": stdlib_tools.EXAMPLE_ANSWER}
         for tool in row["task"]["tools"]:
             assert f"- {tool['name']}(" in system["content"]
     assert stdlib_tools.EXAMPLE_TOOL["name"] not in stdlib_tools.TOOLS  # nothing to copy from the example

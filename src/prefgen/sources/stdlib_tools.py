@@ -15,8 +15,9 @@ hashing the request text, so a request keeps its split across ``limit`` and ``se
 ground truth is checked: its reference answer must pass the checker.
 
 Chat prompts (``prompt_style: chat``) are for an instruction-tuned model: a system turn with the
-answer format, one worked example (a request and its call, over a tool that no request uses, so
-no value can be copied from it) and the tool documentation, then the request as the user turn.
+answer format and the tool documentation, one worked example as a user/assistant exchange (a
+request and its call, over a tool that no request uses, so no value can be copied from it), then
+the request as the last user turn.
 Plain-text prompts (the default) are unchanged.
 """
 
@@ -36,9 +37,7 @@ PROMPT_STYLES = ("text", "chat")
 CHAT_SYSTEM = (
     "You call Python functions. Answer with the calls only, in Python syntax, as a list with "
     "keyword arguments: [function(name=value)]. Answer [] if no function fits the request. "
-    "Write nothing else.\n\n"
-    "Example. With the function\n{example_tool}\nthe request \"{example_request}\" is answered\n"
-    "{example_answer}\n\nFunctions:\n{tools}"
+    "Write nothing else.\n\nFunctions:\n{tools}"
 )
 # The worked example's tool is not in TOOLS: the example shows the format, never a value to copy.
 EXAMPLE_TOOL = {
@@ -403,11 +402,16 @@ def load_rows(
 
 
 def chat_prompt(tools: list[dict], request: str) -> list[dict[str, str]]:
-    """The request as chat messages: the format, a worked example and the tools (system), then the request."""
-    example = render_tools([EXAMPLE_TOOL])
-    system = CHAT_SYSTEM.format(tools=render_tools(tools), example_tool=example,
-                                example_request=EXAMPLE_REQUEST, example_answer=EXAMPLE_ANSWER)
-    return [{"role": "system", "content": system}, {"role": "user", "content": request.strip()}]
+    """The request as chat messages: the format and the tools (system), a worked example as a
+    user/assistant exchange (a small model copies a previous answer's form more readily than it
+    follows a description), then the request."""
+    example = f"(For this example only, the function is:\n{render_tools([EXAMPLE_TOOL])})\n{EXAMPLE_REQUEST}"
+    return [
+        {"role": "system", "content": CHAT_SYSTEM.format(tools=render_tools(tools))},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": EXAMPLE_ANSWER},
+        {"role": "user", "content": request.strip()},
+    ]
 
 
 def _single(rng: random.Random, template: Template) -> tuple[str, list[dict], list[dict], set[str]]:
