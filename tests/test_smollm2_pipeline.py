@@ -32,7 +32,7 @@ def test_quote_tuning_on_smollm2_makes_well_formed_pairs(tmp_path):
     from datasets import load_from_disk
 
     code, output, _ = prefgen(
-        ["run", str(PIPELINE), "--quiet", "rounds=0", "prompts.limit=16", "runtime=local",
+        ["run", str(PIPELINE), "--quiet", "rounds=0", "prompts.limit=16",
          f"output.dir={tmp_path}"],
         timeout=1500,
     )
