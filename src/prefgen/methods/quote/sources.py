@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from prefgen.sources.base import SourceParams
@@ -16,6 +18,8 @@ class StdlibDocsParams(SourceParams):
     max_reference_chars: int | None = None
     kinds: list[str] | None = None
     modules: list[str] | str | None = None
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Question: ...\\nAnswer:'; chat: a user turn.")
+    documentation: bool = Field(False, description="Chat only: the object's docstring in the question, to quote from.")
 
 
 class StdlibDocsSource(LoaderSource):

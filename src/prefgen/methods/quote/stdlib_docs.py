@@ -13,6 +13,12 @@ the object's own docstring, its class's (for a method) and its module's. The quo
 grounded counting (``relevant_field: relevant_docs``) credits only those, so reciting another
 object's docstring earns nothing.
 
+Chat prompts (``prompt_style: chat``) are for an instruction-tuned model: one user turn asking
+the same question. ``documentation: true`` also puts the object's docstring in that turn and asks
+for an answer that quotes it where it can, so a model that has not memorised the docstrings can
+still quote them; how closely it copies then varies from sample to sample, which is what
+quote-tuning pairs need. Plain-text prompts (the default) are unchanged.
+
 The held-out split is chosen by hashing the object's name, never by position or a random draw:
 the same object is in the same split for every ``limit``, ``seed`` and Python version, and raising
 ``heldout_fraction`` only moves objects from train to held-out. The demo policy learns the
@@ -34,6 +40,13 @@ DEFAULT_MIN_REFERENCE_CHARS = 120
 DEFAULT_MAX_REFERENCE_CHARS = 800
 QUESTION_KINDS = ("class", "function", "method")
 DEFAULT_HELDOUT_FRACTION = 0.1
+CHAT_QUESTION = "What does `{name}` do in Python?"
+CHAT_DOCUMENTATION = (
+    "Here is the documentation of `{name}`:\n\n{reference}\n\n"
+    "What does `{name}` do? Answer in two or three sentences, copying the documentation's own "
+    "words where you can."
+)
+PROMPT_STYLES = ("text", "chat")
 
 
 def display_name(object_id: str) -> str:
@@ -44,6 +57,13 @@ def display_name(object_id: str) -> str:
 def question_prompt(object_id: str) -> str:
     """The prompt asking what the object does (without the answer)."""
     return PROMPT_TEMPLATE.format(name=display_name(object_id))
+
+
+def chat_prompt(object_id: str, reference: str, documentation: bool = False) -> list[dict[str, str]]:
+    """The question as chat messages (one user turn), with the object's docstring when ``documentation``."""
+    name = display_name(object_id)
+    template = CHAT_DOCUMENTATION if documentation else CHAT_QUESTION
+    return [{"role": "user", "content": template.format(name=name, reference=reference)}]
 
 
 def answered_text(object_id: str, reference: str) -> str:
@@ -105,17 +125,24 @@ def load_rows(
     limit: int | None = None,
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     seed: int = 0,
+    prompt_style: str = "text",
+    documentation: bool = False,
     **options: Any,
 ) -> list[dict]:
     """Question rows ``{"prompt", "task": {"object", "reference", "relevant_docs"}, "source", "split"}``.
 
-    Rows come in an order shuffled by hashing each name with ``seed``, so ``limit`` takes a
+    ``prompt_style`` is ``text`` (the demo policy's format) or ``chat`` (messages for a chat
+    template); ``documentation`` (chat only) puts the object's docstring in the question. Rows come in an order shuffled by hashing each name with ``seed``, so ``limit`` takes a
     spread of modules rather than the alphabetically first ones, and a larger limit extends a
     smaller one. ``options``: ``min_reference_chars``, ``max_reference_chars``, ``kinds``,
     ``modules`` (see ``question_documents``).
     """
     if not 0.0 <= heldout_fraction <= 1.0:
         raise ValueError(f"heldout_fraction must be in [0, 1], got {heldout_fraction}")
+    if prompt_style not in PROMPT_STYLES:
+        raise ValueError(f"stdlib_docs: prompt_style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if documentation and prompt_style != "chat":
+        raise ValueError("stdlib_docs: documentation: true needs prompt_style: chat")
     unknown = set(options) - {"min_reference_chars", "max_reference_chars", "kinds", "modules"}
     if unknown:
         raise ValueError(f"stdlib_docs: unknown option(s) {sorted(unknown)}")
@@ -126,7 +153,9 @@ def load_rows(
     kinds = {doc["id"]: doc["kind"] for doc in iter_docstrings(min_chars=DEFAULT_MIN_CHARS)}
     return [
         {
-            "prompt": question_prompt(doc["id"]),
+            "prompt": chat_prompt(doc["id"], doc["text"], documentation)
+            if prompt_style == "chat"
+            else question_prompt(doc["id"]),
             "task": {"object": doc["id"], "reference": doc["text"], "relevant_docs": relevant_documents(doc["id"], kinds)},
             "source": f"stdlib:{doc['id']}",
             "split": split_of(doc["id"], heldout_fraction),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from prefgen.sources.base import SourceParams
@@ -31,6 +33,8 @@ class StdlibFactsParams(SourceParams):
     heldout_fraction: float = Field(0.25, ge=0, lt=1, description="Share of questions held out (by hash).")
     unanswerable_share: float = Field(0.15, ge=0, lt=1, description="Share of questions about names that exist nowhere.")
     seed: int = 0
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Question: ...\\nAnswer:'; chat: system + user turns.")
+    instruction: str | None = Field(None, description="Chat only: the system turn (default: answer briefly; \"I don't know.\" is fine).")
 
 
 class StdlibFactsSource(LoaderSource):

@@ -19,6 +19,11 @@ Each row carries its ``module`` (the module the fact is about; empty for invente
 ``split`` chosen by hashing the question, so a demo policy can be taught some modules' facts and
 never see others (:mod:`prefgen.methods.refusal.demo_policy`). Rows are sorted by a hash of the question:
 deterministic for one Python build.
+
+Chat prompts (``prompt_style: chat``) are for an instruction-tuned model: a system turn saying to
+answer in a few words and that "I don't know." is an acceptable answer (``instruction`` replaces
+it), then the question as the user turn. Without that permission a small chat model never
+abstains, so its samples hold no refusal to pair. Plain-text prompts (the default) are unchanged.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ QUESTIONS = {
     "default": "What is the default value of the `{param}` parameter of `{name}`?",
     "required": "How many required parameters does `{name}` take?",
 }
+
+
+PROMPT_STYLES = ("text", "chat")
+CHAT_INSTRUCTION = (
+    "Answer the question in a few words, with no explanation. If you are not sure of the answer, "
+    "say \"I don't know.\" That is an acceptable answer, and better than a wrong one."
+)
 
 
 @lru_cache(maxsize=1)
@@ -150,8 +162,12 @@ def _fake_parameter(param: str, index: int) -> dict[str, Any]:
 
 
 def load_rows(limit: int | None = None, heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
-              unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE, seed: int = 0) -> list[dict[str, Any]]:
+              unanswerable_share: float = DEFAULT_UNANSWERABLE_SHARE, seed: int = 0,
+              prompt_style: str = "text", instruction: str | None = None) -> list[dict[str, Any]]:
     """Question rows ``{"prompt", "task", "split", "module", "source"}`` (see the module docstring).
+
+    ``prompt_style``: ``text`` ("Question: ...\\nAnswer:") or ``chat`` (a system turn with
+    ``instruction``, default :data:`CHAT_INSTRUCTION`, then the question).
 
     ``limit`` keeps the first rows in an order shuffled by ``seed``; a larger limit extends a
     smaller one.
@@ -159,11 +175,24 @@ def load_rows(limit: int | None = None, heldout_fraction: float = DEFAULT_HELDOU
     for key, value in (("heldout_fraction", heldout_fraction), ("unanswerable_share", unanswerable_share)):
         if not 0.0 <= value < 1.0:
             raise ValueError(f"stdlib_facts: {key} must be in [0, 1), got {value}")
+    if prompt_style not in PROMPT_STYLES:
+        raise ValueError(f"stdlib_facts: prompt_style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
+    if instruction is not None and prompt_style != "chat":
+        raise ValueError("stdlib_facts: instruction needs prompt_style: chat")
     facts = defines_facts() + signature_facts()
     facts += unanswerable_facts(round(len(facts) * unanswerable_share / (1 - unanswerable_share)))
     facts.sort(key=lambda f: (unit_hash(f["question"], f"order:{seed}"), f["question"]))
     rows = [_row(fact, heldout_fraction) for fact in facts]
+    if prompt_style == "chat":
+        for row in rows:
+            row["prompt"] = chat_prompt(row["task"]["question"], instruction)
     return rows if limit is None else rows[: max(0, int(limit))]
+
+
+def chat_prompt(question: str, instruction: str | None = None) -> list[dict[str, str]]:
+    """The question as chat messages: the instruction (default :data:`CHAT_INSTRUCTION`) as the system turn."""
+    system = CHAT_INSTRUCTION if instruction is None else instruction
+    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
 
 
 def _row(fact: dict[str, Any], heldout_fraction: float) -> dict[str, Any]:

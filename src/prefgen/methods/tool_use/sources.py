@@ -31,6 +31,7 @@ class StdlibToolsParams(SourceParams):
     heldout_fraction: float = Field(0.2, ge=0, le=1, description="Share of requests held out (by hash).")
     seed: int = 0
     per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
+    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Tools: ...\\nCalls:'; chat: tools in the system turn, one example.")
 
 
 class StdlibToolsSource(LoaderSource):

@@ -13,6 +13,12 @@ one tool shown), ``medium`` (one complication) or ``hard`` (two or more, or two 
 requests are ``no_call``. Rows are generated from ``seed`` only; the held-out split is chosen by
 hashing the request text, so a request keeps its split across ``limit`` and ``seed``. Every
 ground truth is checked: its reference answer must pass the checker.
+
+Chat prompts (``prompt_style: chat``) are for an instruction-tuned model: a system turn with the
+answer format and the tool documentation, one worked example as a user/assistant exchange (a
+request and its call, over a tool that no request uses, so no value can be copied from it), then
+the request as the last user turn.
+Plain-text prompts (the default) are unchanged.
 """
 
 from __future__ import annotations
@@ -21,12 +27,27 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from prefgen.methods.tool_use.task import is_reference_valid, render_prompt
+from prefgen.methods.tool_use.task import is_reference_valid, render_prompt, render_tools
 from prefgen.stdlib.units import unit_hash
 
 DEFAULT_HELDOUT_FRACTION = 0.2
 DEFAULT_PER_TEMPLATE = 8
 DISTRACTORS = 2
+PROMPT_STYLES = ("text", "chat")
+CHAT_SYSTEM = (
+    "You call Python functions. Answer with the calls only, in Python syntax, as a list with "
+    "keyword arguments: [function(name=value)]. Answer [] if no function fits the request. "
+    "Write nothing else.\n\nFunctions:\n{tools}"
+)
+# The worked example's tool is not in TOOLS: the example shows the format, never a value to copy.
+EXAMPLE_TOOL = {
+    "name": "string.capwords",
+    "description": "Capitalise each word of s.",
+    "parameters": {"type": "dict", "properties": {"s": {"type": "string", "description": "The text."}},
+                   "required": ["s"]},
+}
+EXAMPLE_REQUEST = "Capitalise each word of 'good morning'."
+EXAMPLE_ANSWER = "[string.capwords(s='good morning')]"
 
 
 def _tool(name: str, description: str, params: dict[str, tuple], required: list[str]) -> dict:
@@ -345,18 +366,23 @@ def load_rows(
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     seed: int = 0,
     per_template: int = DEFAULT_PER_TEMPLATE,
+    prompt_style: str = "text",
     **options: Any,
 ) -> list[dict[str, Any]]:
     """Rows ``{"prompt", "task": {"tools", "ground_truth", "request", "difficulty"}, "source", "split"}``.
 
+    ``prompt_style``: ``text`` ("Tools: ...\\nRequest: ...\\nCalls:") or ``chat`` (see the
+    module docstring).
     ``per_template`` requests are drawn from each single-call template, as many two-call
     requests as templates, and one no-call request per ten. Duplicates are dropped.
     """
     if options:
         raise TypeError(
             f"builtin:stdlib_tools has no option(s) {sorted(options)}; "
-            "known: limit, heldout_fraction, seed, per_template"
+            "known: limit, heldout_fraction, seed, per_template, prompt_style"
         )
+    if prompt_style not in PROMPT_STYLES:
+        raise ValueError(f"builtin:stdlib_tools: prompt_style must be one of {PROMPT_STYLES}, got {prompt_style!r}")
     if not 0.0 <= heldout_fraction <= 1.0:
         raise ValueError(f"heldout_fraction must be in [0, 1], got {heldout_fraction}")
     rng = random.Random(f"stdlib_tools:{seed}")
@@ -370,7 +396,22 @@ def load_rows(
             continue
         seen.add(request)
         rows.append(_row(request, truth, tools, complications, heldout_fraction))
+        if prompt_style == "chat":
+            rows[-1]["prompt"] = chat_prompt(tools, request)
     return rows if limit is None else rows[: max(0, int(limit))]
+
+
+def chat_prompt(tools: list[dict], request: str) -> list[dict[str, str]]:
+    """The request as chat messages: the format and the tools (system), a worked example as a
+    user/assistant exchange (a small model copies a previous answer's form more readily than it
+    follows a description), then the request."""
+    example = f"(For this example only, the function is:\n{render_tools([EXAMPLE_TOOL])})\n{EXAMPLE_REQUEST}"
+    return [
+        {"role": "system", "content": CHAT_SYSTEM.format(tools=render_tools(tools))},
+        {"role": "user", "content": example},
+        {"role": "assistant", "content": EXAMPLE_ANSWER},
+        {"role": "user", "content": request.strip()},
+    ]
 
 
 def _single(rng: random.Random, template: Template) -> tuple[str, list[dict], list[dict], set[str]]:
