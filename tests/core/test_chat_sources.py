@@ -8,9 +8,11 @@ permission to say "I don't know", the tools and an example call.
 import pytest
 
 from prefgen.config import PromptsConfig
+from prefgen.methods.quote import stdlib_docs
+from prefgen.methods.refusal import stdlib_facts
+from prefgen.methods.tool_use import stdlib_tools
 from prefgen.methods.tool_use.calls import parse_calls
 from prefgen.methods.tool_use.task import render_prompt
-from prefgen.sources import stdlib_docs, stdlib_facts, stdlib_tools
 from prefgen.sources.reader import read_prompts
 
 
