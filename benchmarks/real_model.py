@@ -166,7 +166,9 @@ def headline(record: dict) -> str:
 def write(records: list[dict]) -> None:
     """The JSON (every record) and the Markdown table."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "real_model.json").write_text(json.dumps(records, indent=1, sort_keys=True, default=str) + "\n")
+    text = json.dumps(records, indent=1, sort_keys=True, default=str)
+    text = text.replace(str(ROOT) + "/", "")  # paths relative to the checkout, not this machine's
+    (RESULTS / "real_model.json").write_text(text + "\n")
     lines = [
         "# Every method, one DPO round on SmolLM2-135M-Instruct (held-out prompts)",
         "",
