@@ -20,8 +20,9 @@ Targets (issue 22), on each seed:
 
 Speed beside each run: sampling tokens/s (generated tokens of round 0 over the time from the
 run's start to its samples being written, engine start included) and DPO tokens/s (tokens of
-the pairs' prompt+chosen and prompt+rejected sequences, times epochs, over the training time;
-the reference model's forward passes are in that time).
+the pairs' prompt+chosen and prompt+rejected sequences over every epoch -- TRL's own
+``num_tokens`` count when it logs one -- over the training time; the reference model's forward
+passes are in that time).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def speeds(loop_dir: Path) -> dict:
     import pyarrow.parquet as pq
 
     round0 = loop_dir / "rounds" / "round_0"
-    run = next(p for p in round0.iterdir() if (p / "status.json").exists())
+    run = round0  # round k is an ordinary run directory
     started = dt.datetime.fromisoformat(json.loads((run / "status.json").read_text())["started"])
     generated = list((run / "work" / "generate").glob("*.parquet"))
     tokens = sum(sum(t or 0 for t in pq.read_table(p, columns=["num_tokens"]).column(0).to_pylist()) for p in generated)
@@ -91,11 +92,13 @@ def speeds(loop_dir: Path) -> dict:
     marker = loop_dir / "rounds" / "round_1" / "policy" / "prefgen_round.json"
     if marker.exists():
         trained = json.loads(marker.read_text())
-        pairs_tokens = pair_tokens(run / "latest" / "pairs", trained["out_dir"])
         epochs = trained.get("metrics", {}).get("epoch") or 1
+        # TRL's own count of the tokens it trained on (every epoch) when it logs one
+        tokens = trained.get("metrics", {}).get("num_tokens") or \
+            pair_tokens(run / "latest" / "pairs", trained["out_dir"]) * epochs
         result.update(dpo_seconds=round(trained["seconds"], 1), dpo_pairs=trained["num_pairs"],
-                      dpo_precision=trained.get("precision"), dpo_epochs=epochs,
-                      dpo_tokens_per_s=round(pairs_tokens * epochs / max(1e-9, trained["seconds"]), 1))
+                      dpo_precision=trained.get("precision"), dpo_epochs=epochs, dpo_steps=trained.get("steps"),
+                      dpo_tokens=tokens, dpo_tokens_per_s=round(tokens / max(1e-9, trained["seconds"]), 1))
     return result
 
 
@@ -120,6 +123,8 @@ def pair_tokens(pairs_dir: Path, model_dir: str) -> int:
 
 def target(method: str, metrics: list[dict]) -> dict:
     """Whether one round met the method's target (each part, and all of them)."""
+    if len(metrics) < 2:  # the loop stopped before the trained policy was measured
+        return {"met": None, "policy 1 measured": False}
     before, after = metrics[0], metrics[-1]
     b, a = before.get("method") or {}, after.get("method") or {}
     checks: dict[str, bool | None] = {}
@@ -154,14 +159,16 @@ def headline(record: dict) -> str:
     return (f"| {record['method']} | {record['seed']} | {before['heldout_mean_score']:.4f} → "
             f"{after['heldout_mean_score']:.4f} | {before['heldout_mean_tokens']:.1f} → {after['heldout_mean_tokens']:.1f} "
             f"| {before['pairs']} | {record.get('sampling_tokens_per_s', '—')} | {record.get('dpo_tokens_per_s', '—')} "
-            f"| {'yes' if met['met'] else 'no'} | {record['seconds']:.0f} | "
+            f"| {({True: 'yes', False: 'no'}).get(met['met'], 'not measured')} | {record['seconds']:.0f} | "
             + ", ".join(f"{k}: {v}" for k, v in met.items() if k != "met") + " |")
 
 
 def write(records: list[dict]) -> None:
     """The JSON (every record) and the Markdown table."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "real_model.json").write_text(json.dumps(records, indent=1, sort_keys=True, default=str) + "\n")
+    text = json.dumps(records, indent=1, sort_keys=True, default=str)
+    text = text.replace(str(ROOT) + "/", "")  # paths relative to the checkout, not this machine's
+    (RESULTS / "real_model.json").write_text(text + "\n")
     lines = [
         "# Every method, one DPO round on SmolLM2-135M-Instruct (held-out prompts)",
         "",
