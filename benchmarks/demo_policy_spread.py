@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
 
-    from prefgen.demo.training import METADATA_FILE, TrainingSettings, demo_policy_dir
+    from prefgen.demo.training import METADATA_FILE, TrainingSettings
+    from prefgen.methods.quote.demo_policy import demo_policy_dir
     from prefgen.methods.quote.stdlib_docs import load_rows
     from prefgen.stdlib.corpus import iter_docstrings, python_build
 

@@ -77,7 +77,7 @@ INPUTS = {
 def build(name: str):
     """(reward, prompt, benign answer) for ``name``; only offline resources."""
     from prefgen.records import Prompt
-    from prefgen.rewards import build_reward
+    from prefgen.registry import rewards
 
     if name in ("execution", "length", "regex", "combined"):
         task = {"tests": ["assert add(1, 2) == 3", "assert add(2, 2) == 4"], "format": "full"}
@@ -86,9 +86,9 @@ def build(name: str):
                   "combined": {"components": [{"name": "execution", "timeout_s": 5.0},
                                               {"name": "length", "weight": 0.2},
                                               {"name": "regex", "weight": 0.5, **REGEX}]}}[name]
-        return build_reward(name, params), prompt, "```python\ndef add(a, b):\n    return a + b\n```\n"
+        return rewards.build(name, params), prompt, "```python\ndef add(a, b):\n    return a + b\n```\n"
     if name == "quote":
-        reward = build_reward("quote", {"index": "demo"})
+        reward = rewards.build("quote", {"index": "demo"})
         reward.prepare()
         prompt = Prompt(id=Prompt.make_id("What does json do?", {}), prompt="What does json do?", task={})
         return reward, prompt, "JSON (JavaScript Object Notation) is a lightweight data interchange format."
@@ -99,12 +99,12 @@ def build(name: str):
         prompt = Prompt(id=Prompt.make_id(row["prompt"], row["task"]), prompt=row["prompt"], task=row["task"])
         from prefgen.methods.tool_use.task import reference_answer
 
-        return build_reward("tool_call", {}), prompt, reference_answer(row["task"]["ground_truth"])
+        return rewards.build("tool_call", {}), prompt, reference_answer(row["task"]["ground_truth"])
     if name == "refusal":
         task = {"question": "What is the capital of France?", "answers": ["Paris"]}
         prompt = Prompt(id=Prompt.make_id(task["question"], task), prompt="Question: What is the capital of France?"
                         "\nAnswer:", task=task)
-        return build_reward("refusal", {}), prompt, " Paris"
+        return rewards.build("refusal", {}), prompt, " Paris"
     raise SystemExit(f"unknown reward {name}")
 
 
