@@ -219,7 +219,8 @@ def test_interrupted_training_leaves_no_model(tmp_path, monkeypatch):
     assert not [p for p in (tmp_path / "models").iterdir() if p.is_dir()]
 
 
-def test_prepare_demo_forces_retraining(tmp_path, monkeypatch):
+def test_the_demo_policy_is_made_once_and_again_when_forced(tmp_path, monkeypatch):
+    # what `prefgen demo prepare [--force]` calls through the named-model registry
     from prefgen.methods.quote import demo_policy as policy
 
     monkeypatch.setenv("PREFGEN_CACHE_DIR", str(tmp_path))
@@ -231,9 +232,9 @@ def test_prepare_demo_forces_retraining(tmp_path, monkeypatch):
         (out_dir / METADATA_FILE).write_text("{}")
 
     monkeypatch.setattr(policy, "_train", fake_train)
-    first = policy.prepare_demo()
-    assert policy.prepare_demo() == first and calls == [DEFAULT_STEPS]
-    assert policy.prepare_demo(force=True) == first and len(calls) == 2
+    first = policy.demo_policy_dir()
+    assert policy.demo_policy_dir() == first and calls == [DEFAULT_STEPS]
+    assert policy.demo_policy_dir(force=True) == first and len(calls) == 2
 
 
 def _env(**extra):

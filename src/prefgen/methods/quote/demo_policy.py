@@ -78,11 +78,6 @@ def demo_policy_dir(
                             force=force, log=log)
 
 
-def prepare_demo(force: bool = False) -> Path:
-    """CLI entry (``prefgen demo prepare``): train the demo policy now, or report the cached one."""
-    return demo_policy_dir(force=force)
-
-
 def _train(out_dir: Path, settings: TrainingSettings, log: Callable[[str], None]) -> None:
     from prefgen.stdlib.corpus import corpus_fingerprint, python_build
 
