@@ -7,6 +7,7 @@ PLUGINS = {
     "reward": {"execution": "prefgen.methods.execution.reward:ExecutionReward"},
     "prompt source": {
         "humaneval": "prefgen.methods.execution.sources:HumanEvalSource",
+        "basic_python": "prefgen.methods.execution.sources:BasicPythonSource",
         "mbpp": "prefgen.methods.execution.sources:MbppSource",
     },
 }

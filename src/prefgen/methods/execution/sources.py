@@ -1,4 +1,5 @@
-"""The method's prompt sources: ``builtin:humaneval`` and ``builtin:mbpp``: programming problems with tests."""
+"""The method's prompt sources: ``builtin:humaneval``, ``builtin:basic_python`` and ``builtin:mbpp``:
+programming problems with tests."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ class HumanEvalSource(LoaderSource):
 
     Params = HumanEvalParams
     loader = "prefgen.methods.execution.humaneval:load_rows"
+
+
+class BasicPythonParams(SourceParams):
+    limit: int | None = Field(None, ge=0)
+    with_canonical: bool = True
+    task_ids: list[str] | None = None
+
+
+class BasicPythonSource(LoaderSource):
+    """60 easy problems written for prefgen, in HumanEval's layout (for small models)."""
+
+    Params = BasicPythonParams
+    loader = "prefgen.methods.execution.basic_python:load_rows"
 
 
 class MbppParams(SourceParams):
