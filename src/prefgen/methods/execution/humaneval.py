@@ -30,11 +30,11 @@ def load_rows(limit: int | None = None, *, with_canonical: bool = True,
                         "known: limit, with_canonical, task_ids")
     rows = []
     for problem in read_problems():
+        if limit is not None and len(rows) >= limit:  # checked first: limit 0 reads nothing
+            break
         if task_ids is not None and problem["task_id"] not in task_ids:
             continue
         rows.append(problem_to_row(problem, with_canonical=with_canonical))
-        if limit is not None and len(rows) >= limit:
-            break
     return rows
 
 
