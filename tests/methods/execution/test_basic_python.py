@@ -142,3 +142,24 @@ def test_a_pipeline_on_basic_python_validates(tmp_path, tiny_model):
     assert bad.exit_code == 2 and "prompts.options.colour: unknown key" in bad.output, bad.output
     assert not (tmp_path / "out").exists()
 
+
+
+def test_chat_style_asks_for_the_whole_function_and_scores_fenced_replies():
+    rows = load_rows(limit=3, prompt_style="chat")
+    assert all(row["task"]["format"] == "full" for row in rows)
+    for row, plain in zip(rows, ROWS):
+        (turn,) = row["prompt"]
+        assert turn["role"] == "user" and plain["prompt"] in turn["content"] and "```python" in turn["content"]
+        validate_problem(row)
+    items = []
+    for i, row in enumerate(rows):
+        prompt = prompt_of(row)
+        replies = (f"Here it is:\n```python\n{row['task']['canonical_solution']}```\n",
+                   f"The function `{row['task']['entry_point']}` returns the answer.")
+        items += [(prompt, Candidate(id=f"c{i}-{j}", prompt_id=prompt.id, sample_index=j, text=text))
+                  for j, text in enumerate(replies)]
+    results = ExecutionReward(timeout_s=10.0, workers=2).score_safely(items)
+    assert [r.score for r in results[::2]] == [1.0, 1.0, 1.0]
+    assert all(r.score == 0.0 for r in results[1::2]), [r.reason for r in results[1::2]]
+    with pytest.raises(ValueError, match="prompt_style"):
+        load_rows(prompt_style="shout")

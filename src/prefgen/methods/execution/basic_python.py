@@ -317,7 +317,8 @@ LOOPS_AND_CONDITIONS = (
 )
 
 PROBLEMS = ONE_LINERS + LOOPS_AND_CONDITIONS
-KNOWN_OPTIONS = "limit, with_canonical, task_ids"
+KNOWN_OPTIONS = "limit, with_canonical, task_ids, prompt_style"
+PROMPT_STYLES = ("completion", "chat")
 
 
 def task_id(index: int) -> str:
@@ -325,28 +326,45 @@ def task_id(index: int) -> str:
     return f"basic/{index}"
 
 
+CHAT_REQUEST = (
+    "Complete the following Python function. Reply with the complete function in one ```python "
+    "code block and nothing else.\n\n```python\n{code}```"
+)
+
+
 def load_rows(limit: int | None = None, *, with_canonical: bool = True,
-              task_ids: list[str] | None = None, **options: Any) -> list[dict[str, Any]]:
+              task_ids: list[str] | None = None, prompt_style: str = "completion",
+              **options: Any) -> list[dict[str, Any]]:
     """The problems as prompt rows, in id order.
 
     ``with_canonical``: include the reference solution (for broken-problem detection).
     ``task_ids``: keep only these problems (e.g. ``["basic/0", "basic/12"]``).
+    ``prompt_style``: ``completion`` (HumanEval's: the model continues the signature and docstring)
+    or ``chat`` (one user turn asking for the whole function in a code block, for an
+    instruction-tuned model, which answers a bare signature with prose about it).
     """
     if options:
         raise TypeError(f"builtin:basic_python has no option(s) {sorted(options)}; known: {KNOWN_OPTIONS}")
+    if prompt_style not in PROMPT_STYLES:
+        raise ValueError(f"prompt_style must be one of {PROMPT_STYLES}, not {prompt_style!r}")
     rows = []
     for index, problem in enumerate(PROBLEMS):
         if limit is not None and len(rows) >= limit:
             break
         if task_ids is not None and task_id(index) not in task_ids:
             continue
-        rows.append(problem_to_row(index, problem, with_canonical=with_canonical))
+        rows.append(problem_to_row(index, problem, with_canonical=with_canonical, prompt_style=prompt_style))
     return rows
 
 
-def problem_to_row(index: int, problem: Problem, with_canonical: bool = True) -> dict[str, Any]:
+def problem_to_row(index: int, problem: Problem, with_canonical: bool = True,
+                   prompt_style: str = "completion") -> dict[str, Any]:
     """One prompt row in the execution reward's task format."""
-    task = {"tests": problem.check(), "entry_point": problem.name, "format": "completion"}
+    chat = prompt_style == "chat"
+    task = {"tests": problem.check(), "entry_point": problem.name, "format": "full" if chat else "completion"}
     if with_canonical:
-        task["canonical_solution"] = problem.body()
-    return {"prompt": problem.prompt(), "task": task, "source": f"{SOURCE_PREFIX}{task_id(index)}"}
+        task["canonical_solution"] = problem.prompt() + problem.body() if chat else problem.body()
+    prompt: str | list[dict[str, str]] = problem.prompt()
+    if chat:
+        prompt = [{"role": "user", "content": CHAT_REQUEST.format(code=problem.prompt())}]
+    return {"prompt": prompt, "task": task, "source": f"{SOURCE_PREFIX}{task_id(index)}"}

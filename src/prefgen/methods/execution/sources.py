@@ -3,6 +3,8 @@ programming problems with tests."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from prefgen.sources.base import SourceParams
@@ -26,6 +28,9 @@ class BasicPythonParams(SourceParams):
     limit: int | None = Field(None, ge=0)
     with_canonical: bool = True
     task_ids: list[str] | None = None
+    prompt_style: Literal["completion", "chat"] = Field(
+        "completion", description="completion: the model continues the function (HumanEval's); "
+                                  "chat: a user turn asking for the whole function in a code block.")
 
 
 class BasicPythonSource(LoaderSource):
