@@ -189,9 +189,21 @@ def write(records: list[dict]) -> None:
                                                         "hallucination_rate_unanswerable", "ap", "answer_rate")}
                 lines.append(f"- seed {r['seed']}, policy {m['round']}: " + ", ".join(
                     f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in kept.items()))
+    if "refusal_awareness" not in methods:
+        lines.append("(no refusal-awareness loop ran yet)")
     if not methods:
         lines.append("(no runs yet)")
-    (RESULTS / "real_model.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "real_model.md").write_text("\n".join(lines) + "\n" + written_notes())
+
+
+NOTES_HEADING = "\n## What ran and what did not"
+
+
+def written_notes() -> str:
+    """The hand-written part of real_model.md (from its NOTES_HEADING on), kept across rewrites."""
+    path = RESULTS / "real_model.md"
+    text = path.read_text() if path.exists() else ""
+    return text[text.index(NOTES_HEADING):] if NOTES_HEADING in text else ""
 
 
 def main() -> None:
