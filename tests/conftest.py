@@ -60,6 +60,35 @@ def ray_runtime():
     shutdown_ray()
 
 
+FOX_PROMPTS = [{"prompt": f"The fox number {i} runs over the"} for i in range(24)]
+# vLLM on CPU needs this share of RAM to cover the process itself (~0.8 GiB) plus a small KV cache
+SMALL_ENGINE = {"gpu_memory_utilization": 0.15}
+
+
+def fox_config(tmp_path: Path, model: Path, engine: dict | None = None) -> dict:
+    """24 prompts (3 shards of 8) on ``model`` with a small engine; the run directory is ``tmp_path/out/test``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = pipeline_dict(tmp_path, model, write_jsonl(tmp_path / "p.jsonl", FOX_PROMPTS))
+    config["model"]["engine"] = dict(engine or SMALL_ENGINE)
+    return config
+
+
+@pytest.fixture(scope="session")
+def fox_reference(tmp_path_factory, tiny_model, ray_runtime) -> str:
+    """The published fingerprint of an undisturbed run of :func:`fox_config`, made once in this
+    process: the cluster and engine-healing tests compare their runs with it (the fingerprint is
+    the rows', so where a run writes or how many engines it has does not enter it)."""
+    from prefgen.config import PipelineConfig
+    from prefgen.pipeline import PipelineRun
+
+    from prefgen.executors.engine_pool import release_all_pools
+
+    config = fox_config(tmp_path_factory.mktemp("fox-reference"), tiny_model)
+    fingerprint = PipelineRun(PipelineConfig.model_validate(config)).run().fingerprint
+    release_all_pools()  # its engine's memory back before the runs that compare with it start theirs
+    return fingerprint
+
+
 def loop_config(tmp_path: Path, model: Path):
     """A ``rounds: 1`` pipeline on the tiny model: 24 prompts, 30% held out, a short DPO stage."""
     source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"The fox number {i} runs over the"} for i in range(24)])

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from cli_process import SRC, prefgen, published_fingerprint, run_log, write_config
-from conftest import pipeline_dict, write_jsonl
+from conftest import fox_config
 from prefgen.executors.local_cluster import HEAD_ADDRESS, LocalCluster
 
 ENGINE = {"gpu_memory_utilization": 0.15, "num_engines": 2}  # small KV caches (0.05 is below an engine's own footprint)
@@ -54,11 +54,11 @@ def _nodes(cluster: LocalCluster) -> dict[str, str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _config(tmp_path: Path, out: Path, model: Path, engine: dict = ENGINE, **sections) -> dict:
-    """24 prompts (3 shards of 8) on ``model``, run directory ``out/test``."""
-    source = write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"The fox number {i} runs over the"} for i in range(24)])
-    config = pipeline_dict(tmp_path, model, source, **sections)
-    config["model"]["engine"] = engine
+def _config(tmp_path: Path, out: Path, model: Path, **sections) -> dict:
+    """conftest's 24 fox prompts (3 shards of 8) on ``model``, two engines; run directory ``out/test``."""
+    config = fox_config(tmp_path, model, ENGINE)
+    for key, value in sections.items():
+        config[key] = {**config.get(key, {}), **value}
     config["output"] = {"dir": str(out)}
     return config
 
@@ -85,12 +85,8 @@ def test_node_path_check_names_the_node_and_the_path(cluster, tmp_path):
 
 
 @pytest.mark.slow
-def test_pipeline_on_two_nodes_matches_a_local_run(cluster, tmp_path, tiny_model):
+def test_pipeline_on_two_nodes_matches_a_local_run(cluster, tmp_path, tiny_model, fox_reference):
     local, paths = cluster
-    alone = _config(tmp_path, tmp_path / "local", tiny_model, engine={**ENGINE, "num_engines": 1})
-    code, output, _ = prefgen(["run", str(write_config(tmp_path / "local.yaml", alone)), "--quiet"])
-    assert code == 0, output
-
     on_cluster = _config(tmp_path, paths["out"], tiny_model, ray={"address": HEAD_ADDRESS})
     code, output, _ = prefgen(["run", str(write_config(tmp_path / "cluster.yaml", on_cluster)), "--quiet"],
                               env=local.env, prefix=local.prefix)
@@ -101,4 +97,4 @@ def test_pipeline_on_two_nodes_matches_a_local_run(cluster, tmp_path, tiny_model
     layout = json.loads(re.search(r"engines per node: (\{.*\})", log).group(1).replace("'", '"'))
     assert set(layout) == nodes and sum(layout.values()) == 2
     assert set(re.findall(r"scored shard \w+ on node (\w+)", log)) == nodes
-    assert published_fingerprint(paths["out"] / "test") == published_fingerprint(tmp_path / "local" / "test")
+    assert published_fingerprint(paths["out"] / "test") == fox_reference  # one engine, one node, same rows

@@ -1,22 +1,21 @@
 """target_pairs end to end with vLLM on the tiny model: reached, not reachable within its budget,
-a rerun that samples nothing, and a run killed while re-sampling that resumes to the same dataset.
+and a rerun that samples nothing. The runs share the session's Ray and engine.
 
-The in-process runs share the session's Ray and engine; the killed run and its resume are `prefgen
-run` processes of their own, each with its own local Ray (whose workers do not hold the process's
-output open after the SIGKILL, as an in-process engine's workers would).
+A run killed while re-sampling resumes to the same dataset: tested through `prefgen run` with
+the replay strategy in test_target_pairs.py; a SIGKILLed vLLM sampling run resuming to the same
+samples is tested in test_refresh.py (each `prefgen run` process costs its own Ray and engine).
 """
 
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 
 import pytest
 from datasets import load_from_disk
 from typer.testing import CliRunner
 
-from cli_process import prefgen, published_fingerprint, run_log, write_config
+from cli_process import write_config
 from conftest import pipeline_dict, write_jsonl
 from prefgen.cli import EXIT_TARGET_NOT_REACHED, app
 from prefgen.config import PipelineConfig
@@ -27,7 +26,6 @@ pytestmark = pytest.mark.slow
 PROMPTS = 8
 # two short samples a prompt, and a margin that ties some of them: the first sampling leaves prompts unpaired
 SECTIONS = {"generate": {"n": 2, "max_tokens": 12, "shard_size": 2}, "pairing": {"strategy": "best_worst", "min_margin": 0.2}}
-ENGINE = {"gpu_memory_utilization": 0.15}  # a run in a process of its own, beside the session's engine
 
 
 def setup(tmp_path: Path, model: Path, target: dict | None) -> dict:
@@ -71,17 +69,6 @@ def test_target_reached_by_resampling_and_a_rerun_samples_nothing(tmp_path, tiny
     again = PipelineRun(PipelineConfig.model_validate(config)).run()
     assert again.status == "nothing_new" and again.fingerprint == version["fingerprint"]
     assert again.stage_work == {"generate": 0, "score": 0, "prompts_sampled": 0}
-
-    # killed in re-sampling round 1 (the first sampling is shards 1-4), then resumed: the same dataset
-    killed = setup(tmp_path / "killed", tiny_model, config["target_pairs"])
-    killed["model"]["engine"] = ENGINE
-    path = write_config(tmp_path / "killed.yaml", killed)
-    code, output, _ = prefgen(["run", str(path), "--quiet"], {"PREFGEN_CRASH_AT": "generate_shard:5"})
-    assert code == -signal.SIGKILL, output
-    assert "round 1 samples" in run_log(tmp_path / "killed" / "out" / "test")  # killed while re-sampling
-    code, output, _ = prefgen(["run", str(path), "--quiet"])
-    assert code == 0, output
-    assert published_fingerprint(tmp_path / "killed" / "out" / "test") == version["fingerprint"]
 
 
 def test_target_out_of_budget_exits_5_and_publishes_what_was_made(tmp_path, tiny_model, ray_runtime):
