@@ -9,7 +9,9 @@ order, a factorial). A small model solves some of them some of the time, which i
 preference pair needs.
 
 Each problem is a typed function signature and a docstring (the task in a sentence or two, one
-or two ``>>>`` examples); the model continues with the body (``format: "completion"``). The tests
+or two ``>>>`` examples); the model continues with the body (``format: "completion"``), or, with
+``prompt_style: chat``, is asked in a user turn for the whole function in a code block (``format:
+"full"``; an instruction-tuned model answers a bare signature with prose). The tests
 are a HumanEval-style ``check(candidate)``: the docstring's examples first, then further asserts
 with at least one edge case (empty input, zero, a negative number). The problems were written for
 prefgen, not taken from a dataset. Ids ``basic/0`` ... are stable: new problems are appended.
