@@ -235,7 +235,12 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> list[str]:
                 break
             node = child
         else:
-            node[parts[-1]] = yaml.safe_load(text) if text else ""
+            try:
+                node[parts[-1]] = yaml.safe_load(text) if text else ""
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem", None) or type(exc).__name__
+                problems.append(f"override {item!r}: the value is not valid YAML ({mark}); "
+                                f"quote it, e.g. {key}='\"{text}\"'")
     return problems
 
 

@@ -97,6 +97,21 @@ def test_bad_override_syntax(tmp_path):
     assert "expected key=value" in info.value.problems[0]
 
 
+def test_override_value_that_is_not_yaml_is_a_config_error_not_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from prefgen.cli import app
+
+    text = "name: t\nmodel: {path: m}\nprompts: {source: p}\nreward: {name: length}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), ["generate.answer_start=[", "generate.n={a: 1"])
+    bad = [p for p in info.value.problems if "not valid YAML" in p]
+    assert len(bad) == 2 and bad[0].startswith("override 'generate.answer_start=['")  # all at once, in order
+    assert "generate.answer_start='\"[\"'" in bad[0]  # how to quote it
+    result = CliRunner().invoke(app, ["validate", str(write(tmp_path, text)), "generate.answer_start=["])
+    assert result.exit_code == 2 and "not valid YAML" in result.output and "Traceback" not in result.output
+
+
 def test_missing_model_fails_before_work_with_one_line(tmp_path):
     prompts = tmp_path / "p.jsonl"
     prompts.write_text('{"prompt": "hi"}\n')

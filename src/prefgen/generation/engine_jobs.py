@@ -32,6 +32,26 @@ class Continuation:
         return "".join(self.token_texts)
 
 
+def cut_at_stop(sample: Continuation, stop: tuple[str, ...]) -> Continuation:
+    """``sample`` ended before the first of the ``stop`` strings in its text (which is dropped).
+
+    vLLM cuts a sample's text at a stop string but its token ids run on to the token holding it;
+    the per-token texts are cut the same way, so that they still join to the answer's text.
+    """
+    text = sample.text
+    ends = [text.find(s) for s in stop if s and s in text]
+    if not ends:
+        return sample
+    end, texts, logprobs, length = min(ends), [], [], 0
+    for token, logprob in zip(sample.token_texts, sample.logprobs):
+        if length >= end:
+            break
+        texts.append(token[: end - length])
+        logprobs.append(logprob)
+        length += len(token)
+    return Continuation(texts, logprobs, finished=True)
+
+
 @dataclass(frozen=True)
 class ExpandRequest:
     """Continue ``prompt + prefix`` with ``n`` samples of at most ``max_tokens`` tokens."""
@@ -42,6 +62,7 @@ class ExpandRequest:
     max_tokens: int
     temperature: float
     owner: int = 0  # index of the prompt whose tree asked (for per-prompt token accounting)
+    stop: tuple[str, ...] = ()  # strings that end the answer (cut off, as vLLM cuts a sample's text)
 
 
 class TreeExpander:
@@ -71,13 +92,14 @@ class TreeExpander:
             n = 1 if request.temperature == 0 else request.n
             batch.append(TokensPrompt(prompt_token_ids=ids))
             params.append(
-                SamplingParams(n=n, temperature=request.temperature, max_tokens=budget, logprobs=0, seed=seed)
+                SamplingParams(n=n, temperature=request.temperature, max_tokens=budget, logprobs=0, seed=seed,
+                               stop=list(request.stop))
             )
             positions.append(i)
         if batch:
             self.engine_calls += 1
             for i, output in zip(positions, self.llm.generate(batch, params, use_tqdm=False)):
-                samples = [self._continuation(sample) for sample in output.outputs]
+                samples = [cut_at_stop(self._continuation(sample), requests[i].stop) for sample in output.outputs]
                 results[i] = samples * requests[i].n if len(samples) == 1 else samples
         return results
 

@@ -140,3 +140,25 @@ def test_answers_without_log_probabilities_are_left_out_of_ap(reward):
 
 def test_no_engine_outside_a_loop():
     assert engine_scorer(HeldoutRound(round=0, policy="p", prompts={}, scored=[])) is None
+
+
+def test_chat_prompts_get_confidences_through_the_scorer_s_template():
+    from prefgen.methods.refusal.loop_eval import sample_confidences
+
+    chat = Prompt(id="c", prompt=[{"role": "user", "content": "Which module defines dumps?"}],
+                  task={"question": "Which module defines dumps?", "answers": ["json"]}, split="heldout")
+    sample = Scored(id="s", prompt_id="c", sample_index=0, text="json", reward="refusal", score=1.0,
+                    details={"answer": "json", "kind": "correct"})
+    seen = []
+
+    def score(items):
+        seen.extend(items)
+        return [[-0.1], [-0.2], [-1.0]]
+
+    assert sample_confidences({"c": chat}, [sample], score) == {}  # a bare function cannot render a chat
+    score.chat_text = lambda messages: f"<user>{messages[0]['content']}</user><assistant>"
+    confidences = sample_confidences({"c": chat}, [sample], score)
+    asked = f"<user>Which module defines dumps?</user><assistant>json. {SURE_QUESTION} I am"
+    assert seen == [("<user>Which module defines dumps?</user><assistant>", "json"), (asked, " sure."),
+                    (asked, " unsure.")]  # the answer opens the assistant turn: no space before it
+    assert confidences["s"] == pytest.approx(0.5 * math.exp(-0.1) + 0.5 / (1 + math.exp(-0.8)))

@@ -195,6 +195,32 @@ def test_broken_call_text_is_not_a_right_answer_to_a_request_that_needs_no_call(
     assert [bfcl.score_text(text, no_call).score for text in answers] == [1.0] * 5
 
 
+def test_positional_arguments_are_refused_unless_bound_in_schema_order():
+    task = {"tools": TOOLS, "ground_truth": truth(days=[3])}
+    strict = rewards.build("tool_call", {})
+    assert strict.score_text("[get_weather('SF', 3)]", task).details["error"] == "parse_error"
+    bound = rewards.build("tool_call", {"positional_arguments": "schema_order"})
+    verdicts = {
+        "[get_weather('SF', 3)]": 1.0,  # city, days: the schema's first two parameters
+        "[get_weather('SF', days=3)]": 1.0,
+        "[get_weather(city='SF', days=3)]": 1.0,  # keyword calls score as before
+        "[get_weather(3, 'SF')]": None,  # city=3, days='SF': parsed, wrong values
+        "[get_time('SF')]": None,  # the wrong function, bound to its own schema
+    }
+    for text, expected in verdicts.items():
+        result = bound.score_text(text, task)
+        assert (result.score == 1.0) == (expected == 1.0), (text, result)
+        assert result.details["error"] != "parse_error", (text, result)
+    too_many = bound.score_text("[get_time('UTC', 'extra')]", {"tools": TOOLS, "ground_truth": [{"get_time": {"zone": ["UTC"]}}]})
+    assert too_many.score == 0 and "at most 1" in too_many.details["parse_error"]
+    twice = bound.score_text("[get_weather('SF', city='SF')]", task)
+    assert twice.score == 0 and "both by position and by name" in twice.details["parse_error"]
+    starred = bound.score_text("[get_weather(*['SF'])]", task)
+    assert starred.score == 0 and "unpacking" in starred.details["parse_error"]
+    unknown = bound.score_text("[float('nan')]", task)  # not a tool: its arguments are dropped, name wrong
+    assert unknown.score < 1 and unknown.details["error"] == "wrong_func_name"
+
+
 def test_tool_call_reward_params_and_task_checks():
     with pytest.raises(ValueError, match="below 1"):
         rewards.build("tool_call", {"name_weight": 0.5, "keys_weight": 0.5})

@@ -76,3 +76,20 @@ def test_difficulty_buckets_and_bad_options():
         load_rows(colour="red")
     with pytest.raises(ValueError, match="heldout_fraction"):
         load_rows(heldout_fraction=2)
+
+
+def test_chat_prompt_styles_keep_the_tasks_and_differ_in_the_example(rows):
+    from prefgen.methods.tool_use.stdlib_tools import EXAMPLE_ANSWER
+
+    chat, calls = load_rows(prompt_style="chat"), load_rows(prompt_style="chat_calls")
+    assert [r["task"] for r in chat] == [r["task"] for r in calls] == [r["task"] for r in rows]
+    row = next(i for i, r in enumerate(rows) if r["task"]["request"].startswith("Round "))
+    with_example, templates = chat[row]["prompt"], calls[row]["prompt"]
+    assert [m["role"] for m in with_example] == ["system", "user", "assistant", "user"]
+    assert with_example[2]["content"] == EXAMPLE_ANSWER
+    assert [m["role"] for m in templates] == ["system", "user"]  # no example to copy a function from
+    assert templates[1]["content"] == rows[row]["task"]["request"]
+    assert "- round(number=<float>, ndigits=<integer, optional>): " in templates[0]["content"]
+    assert "string.capwords" not in templates[0]["content"]
+    with pytest.raises(ValueError, match="prompt_style"):
+        load_rows(prompt_style="chatty")

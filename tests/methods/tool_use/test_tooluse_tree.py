@@ -169,6 +169,35 @@ def test_a_finished_leaf_is_not_expanded_again():
     )  # two children scored once, then one finished leaf revisited per iteration
 
 
+def test_cut_at_stop_keeps_token_texts_and_logprobs_aligned():
+    from prefgen.generation.engine_jobs import cut_at_stop
+
+    sample = Continuation(["[f", "(a=1)]", "\nThe", " end"], [-0.1, -0.2, -0.3, -0.4], finished=False)
+    assert cut_at_stop(sample, ()) is sample and cut_at_stop(sample, ("zzz",)) is sample
+    cut = cut_at_stop(sample, ("\n",))
+    assert (cut.text, cut.logprobs, cut.finished) == ("[f(a=1)]", [-0.1, -0.2], True)
+    inside = cut_at_stop(sample, ("=1", "\n"))  # the earliest stop wins, even inside a token
+    assert (inside.token_texts, inside.logprobs) == (["[f", "(a"], [-0.1, -0.2])
+    assert cut_at_stop(sample, ("[",)).token_texts == [] and cut_at_stop(sample, ("[",)).finished
+
+
+def test_answer_start_and_stop_shape_every_answer_of_the_search():
+    answers = {"p0": [" [f(a=1)]\nbecause", " [g(a=1)] and more\nthen", " prose"]}
+    settings = TreeSettings(iterations=3, expansions=3, max_step_tokens=4, answer_start=" [", stop=["\n"])
+    policy = ScriptedPolicy(answers, seed=2)
+    root = search(["p0"], policy, exact_reward({"p0": [" [f(a=1)]"]}), settings).roots[0]
+    assert root.text == " [" and all(r.prefix.startswith(" [") for batch in policy.calls for r in batch)
+    nodes = [n for n in _walk(root) if n is not root]
+    assert nodes and {n.answer for n in nodes} <= {" [f(a=1)]", " [g(a=1)] and more"}
+    assert all(n.answer_finished for n in nodes) and max(n.reward for n in nodes) == 1.0
+
+
+def _walk(node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
 def test_bad_engine_output_is_an_error():
     with pytest.raises(RuntimeError, match="outputs"):
         search(["p"], lambda requests: [], lambda items: [], TreeSettings(iterations=1))

@@ -28,12 +28,15 @@ def test_expansions_carry_exact_token_texts_and_logprobs(expander):
     requests = [
         ExpandRequest("Tools:\n- f(x: integer)\nRequest: call f\nCalls:", " [f(", 3, 12, 1.5),
         ExpandRequest("The fox number 1 runs over the", "", 2, 8, 0.0),
+        ExpandRequest("The fox number 1 runs over the", "", 2, 8, 1.0, stop=(" ",)),  # words: a stop at each
     ]
     before = expander.engine_calls
     outputs = expander.expand(requests)
     assert expander.engine_calls == before + 1
-    assert [len(samples) for samples in outputs] == [3, 2]
-    for samples in outputs:
+    assert [len(samples) for samples in outputs] == [3, 2, 2]
+    for sample in outputs[2]:  # cut before the stop string, texts and log-probabilities still aligned
+        assert " " not in sample.text and len(sample.token_texts) == len(sample.logprobs) <= 8
+    for samples in outputs[:2]:
         for sample in samples:
             assert 0 < len(sample.token_texts) == len(sample.logprobs) <= 12
             assert all(math.isfinite(lp) and lp <= 0 for lp in sample.logprobs)

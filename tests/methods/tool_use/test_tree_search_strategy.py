@@ -266,6 +266,23 @@ def test_flat_budget_defaults_to_the_tokens_the_search_generates(prompts_and_eng
     assert any(isinstance(b, ExpandJob) for b in engines.batches)  # the search ran, for its token count
 
 
+def test_answer_start_opens_every_searched_and_flat_answer_but_not_the_heldout_ones(prompts_and_engines):
+    prompts, answers, hardness = prompts_and_engines
+    settings = {"hardest_fraction": 1.0, "iterations": 3, "max_step_tokens": 6, "sampling": {"max_tokens": 8},
+                "answer_start": " ["}
+    heldout = {p.id for p in prompts if p.split == "heldout"}
+    for flat in (False, True):
+        candidates, engines, _ = run_strategy(prompts, answers, hardness, flat=flat, **settings)
+        arm = [c for c in candidates if c.prompt_id not in heldout]
+        assert arm and all(c.text.startswith(" [") for c in arm)  # no-call prompts too: no prose here
+        assert {c.sampling[TREE_KEY]["mode"] for c in arm} == {"flat" if flat else "tree"}
+        plain = [b for b in engines.batches if isinstance(b, list)]
+        assert [r.prompt_id in heldout for b in plain for r in b] == [True] * len(heldout)  # held-out: plain
+        if flat:
+            assert all(c.sampling["answer_start"] == " [" for c in arm)
+            assert len({c.id for c in arm}) == len(arm)
+
+
 def test_bad_params_name_the_key():
     from prefgen.registry import generation_strategies, pairing_strategies
 

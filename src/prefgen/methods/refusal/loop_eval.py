@@ -35,23 +35,31 @@ LABELS_MEMO = "refusal_labels"
 JUDGED_KINDS = ("correct", "wrong", "hedged")
 
 
-def confidence_items(prompt: str, answer: str) -> list[tuple[str, str]]:
-    """What R-Tuning's confidence of one answer needs scored: the answer, " sure.", " unsure."."""
-    spaced = " " + answer.strip()
+def confidence_items(prompt: str, answer: str, chat: bool = False) -> list[tuple[str, str]]:
+    """What R-Tuning's confidence of one answer needs scored: the answer, " sure.", " unsure.".
+
+    ``chat``: ``prompt`` is a chat prompt rendered by the model's template up to the assistant
+    turn, which the answer opens directly (no space); R-Tuning's question follows the answer
+    inside that turn, as it follows it in a text prompt.
+    """
+    spaced = answer.strip() if chat else " " + answer.strip()
     asked = f"{prompt}{spaced}. {SURE_QUESTION} I am"
     return [(prompt, spaced), (asked, " sure."), (asked, " unsure.")]
 
 
 def sample_confidences(prompts: dict[str, Prompt], scored: Sequence[Scored],
                        scorer: ContinuationScorer) -> dict[str, float]:
-    """R-Tuning's confidence of every committed or hedged sample with a text prompt, by sample id.
+    """R-Tuning's confidence of every committed or hedged sample, by sample id.
 
-    All continuations go to the scorer in one call. A sample whose continuations got no
+    Chat prompts need a scorer that renders them (``chat_text``, as
+    :class:`EngineContinuationScorer` does with the policy's template); without one they are left
+    out. All continuations go to the scorer in one call. A sample whose continuations got no
     log-probabilities (did not fit the context) is left out.
     """
-    judged = [s for s in scored if sample_kind(s) in JUDGED_KINDS
-              and isinstance(getattr(prompts.get(s.prompt_id), "prompt", None), str)]
-    items = [item for s in judged for item in confidence_items(prompts[s.prompt_id].prompt, s.details["answer"])]
+    contexts = {pid: _context(prompt, scorer) for pid, prompt in prompts.items()}
+    judged = [s for s in scored if sample_kind(s) in JUDGED_KINDS and contexts.get(s.prompt_id)]
+    items = [item for s in judged for item in confidence_items(*contexts[s.prompt_id][:1], s.details["answer"],
+                                                                chat=contexts[s.prompt_id][1])]
     logprobs = scorer(items) if items else []
     confidences = {}
     for i, sample in enumerate(judged):
@@ -59,6 +67,16 @@ def sample_confidences(prompts: dict[str, Prompt], scored: Sequence[Scored],
         if answer and sure and unsure:
             confidences[sample.id] = r_tuning_confidence(answer, sum(sure), sum(unsure))
     return confidences
+
+
+def _context(prompt: Prompt, scorer: ContinuationScorer) -> tuple[str, bool] | None:
+    """The text a prompt's answers continue, and whether it is a rendered chat (None: cannot render)."""
+    if isinstance(prompt.prompt, str):
+        return prompt.prompt, False
+    chat_text = getattr(scorer, "chat_text", None)
+    if chat_text is None:
+        return None
+    return chat_text([m.model_dump() for m in prompt.prompt]), True
 
 
 def policy0_labels(heldout: Any, rule: str, threshold: float, uncertain_share: float) -> dict[str, Knowledge]:
@@ -96,6 +114,10 @@ class EngineContinuationScorer:
         self.engines = engines
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+
+    def chat_text(self, messages: list[dict[str, str]]) -> str:
+        """Chat messages as the policy's template writes them, up to the assistant turn's start."""
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def __call__(self, items: Sequence[tuple[str, str]]) -> list[list[float]]:
         from prefgen.generation.requests import GenerationRequest

@@ -9,7 +9,9 @@ Two formats are read:
   but still a tuple to the checker, which (as BFCL's) accepts it for a ``tuple`` parameter and
   rejects it for an ``array``. Arithmetic, names, attribute access on values and positional
   arguments are errors, never evaluated or silently dropped (BFCL's decoder ``eval``s arithmetic,
-  reads a bare name as its string and drops positional arguments).
+  reads a bare name as its string and drops positional arguments). Only when asked
+  (``positional=True``) are positional literals kept, for :func:`bind_positional` to name them
+  from the tool's schema (``math.sqrt(60)`` as ``math.sqrt(x=60)``).
 * Chat tool-call JSON: ``{"name": ..., "arguments": {...}}`` or a list of them; ``arguments`` may
   also be a JSON-encoded string, as OpenAI-style APIs return it.
 
@@ -51,10 +53,12 @@ class TupleValue(list):
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One call: a function name and its keyword arguments (plain JSON-like values)."""
+    """One call: a function name, its keyword arguments (plain JSON-like values) and, only when
+    the parser was asked to keep them, its positional ones (not yet bound to names)."""
 
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    positional: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,12 @@ class ParseResult:
         return self.error is None
 
 
-def parse_calls(text: str, fmt: CallFormat = "auto") -> ParseResult:
-    """The tool calls in ``text`` in format ``python``, ``json`` or ``auto`` (Python, then JSON)."""
+def parse_calls(text: str, fmt: CallFormat = "auto", positional: bool = False) -> ParseResult:
+    """The tool calls in ``text`` in format ``python``, ``json`` or ``auto`` (Python, then JSON).
+
+    ``positional``: keep Python positional arguments in :attr:`ToolCall.positional` instead of
+    refusing the text (see :func:`bind_positional`).
+    """
     if not isinstance(text, str):
         return ParseResult(error=f"expected text, got {type(text).__name__}")
     stripped = text.strip()
@@ -84,7 +92,8 @@ def parse_calls(text: str, fmt: CallFormat = "auto") -> ParseResult:
         return ParseResult(error=f"text too long: {len(body)} characters (limit {MAX_TEXT_CHARS})")
     if not body:
         return ParseResult()
-    readers = {"python": [_parse_python], "json": [_parse_json], "auto": [_parse_python, _parse_json]}
+    python = _parse_python_positional if positional else _parse_python
+    readers = {"python": [python], "json": [_parse_json], "auto": [python, _parse_json]}
     if fmt not in readers:
         return ParseResult(error=f"unknown call format {fmt!r}; expected python, json or auto")
     errors = []
@@ -116,7 +125,7 @@ def _strip_fence(text: str) -> str:
 # --- Python call syntax ---------------------------------------------------------------------
 
 
-def _parse_python(text: str) -> list[ToolCall]:
+def _parse_python(text: str, positional: bool = False) -> list[ToolCall]:
     try:
         # Policy text like ``1st`` makes the compiler warn on stderr; the text is data, not code,
         # so a warning is noise on the user's console (and becomes an error under -W error).
@@ -127,17 +136,24 @@ def _parse_python(text: str) -> list[ToolCall]:
         raise CallSyntaxError(f"python: not a call expression ({exc.msg})") from None
     node = tree.body
     items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
-    return [_call_from_node(item) for item in items]
+    return [_call_from_node(item, positional) for item in items]
 
 
-def _call_from_node(node: ast.AST) -> ToolCall:
+def _parse_python_positional(text: str) -> list[ToolCall]:
+    return _parse_python(text, positional=True)
+
+
+def _call_from_node(node: ast.AST, positional: bool = False) -> ToolCall:
     if not isinstance(node, ast.Call):
         raise CallSyntaxError(f"python: expected a function call, got {type(node).__name__}")
     name = _dotted_name(node.func)
-    if node.args:
+    if node.args and not positional:
         raise CallSyntaxError(
             f"python: {name}() has positional arguments; tool calls take keyword arguments only"
         )
+    if any(isinstance(arg, ast.Starred) for arg in node.args):
+        raise CallSyntaxError(f"python: {name}() uses * unpacking; give each argument as a literal")
+    values = tuple(literal_value(arg) for arg in node.args)
     arguments: dict[str, Any] = {}
     for keyword in node.keywords:
         if keyword.arg is None:
@@ -145,7 +161,34 @@ def _call_from_node(node: ast.AST) -> ToolCall:
         if keyword.arg in arguments:
             raise CallSyntaxError(f"python: {name}() repeats argument {keyword.arg!r}")
         arguments[keyword.arg] = literal_value(keyword.value)
-    return ToolCall(name, arguments)
+    return ToolCall(name, arguments, values)
+
+
+def bind_positional(calls: list[ToolCall], tools: list[dict[str, Any]]) -> list[ToolCall]:
+    """Each call with its positional arguments named after its tool's parameters, in the order
+    the schema lists them (as Python binds ``math.sqrt(60)`` to ``x``).
+
+    A call of a function that is not among ``tools`` keeps only its keyword arguments (the
+    checker then reports the wrong name). More positional arguments than parameters, or a
+    parameter given both ways, is a :class:`CallSyntaxError`.
+    """
+    schemas = {tool.get("name"): ((tool.get("parameters") or {}).get("properties") or {}) for tool in tools}
+    bound = []
+    for call in calls:
+        if not call.positional or call.name not in schemas:
+            bound.append(ToolCall(call.name, dict(call.arguments)))
+            continue
+        names = list(schemas[call.name])
+        if len(call.positional) > len(names):
+            raise CallSyntaxError(
+                f"python: {call.name}() takes at most {len(names)} arguments, {len(call.positional)} given by position"
+            )
+        arguments = dict(zip(names, call.positional))
+        twice = sorted(set(arguments) & set(call.arguments))
+        if twice:
+            raise CallSyntaxError(f"python: {call.name}() gets {twice[0]!r} both by position and by name")
+        bound.append(ToolCall(call.name, {**arguments, **call.arguments}))
+    return bound
 
 
 def _dotted_name(node: ast.AST) -> str:

@@ -13,7 +13,9 @@ JSON only with ``format: json`` or ``auto``. The verdict is BFCL's AST checker's
 
 * BFCL's decoder ``eval``s arithmetic (``x=2*3``), reads a bare name as its string (``unit=cm``)
   and silently drops positional arguments (``f(1, b=2)``); policy text is never evaluated here,
-  so those answers do not parse (``parse_error``);
+  so those answers do not parse (``parse_error``); ``positional_arguments: schema_order`` is the
+  one opt-in exception, for policies that write ``math.sqrt(60)``: positional literals are named
+  after the tool's parameters in schema order (BFCL would drop them and report a missing one);
 * when no call is wanted, prose or ``[]`` is right; BFCL counts any answer it cannot decode as
   "no call", broken call text here is not (``prose_only_no_call``), so that a pair never prefers
   ``[round(number==.`` as the answer to "Summarise the rules of chess".
@@ -34,7 +36,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from prefgen.methods.tool_use.calls import MAX_TEXT_CHARS, parse_calls
+from prefgen.methods.tool_use.calls import (
+    MAX_TEXT_CHARS,
+    CallSyntaxError,
+    ParseResult,
+    bind_positional,
+    parse_calls,
+)
 from prefgen.methods.tool_use.checker import check_calls, ground_truth_problem
 from prefgen.methods.tool_use.task import task_problem as tool_task_problem
 from prefgen.records import Candidate, Prompt, Scored
@@ -52,6 +60,12 @@ class ToolCallParams(RewardParams):
     name_weight: float = Field(0.2, ge=0, description="Credit for the right function name(s).")
     keys_weight: float = Field(0.3, ge=0, description="Credit for the right parameter names.")
     values_weight: float = Field(0.3, ge=0, description="Credit for acceptable parameter values.")
+    positional_arguments: Literal["reject", "schema_order"] = Field(
+        "reject",
+        description="Python positional arguments: 'reject' (BFCL's format names every argument) or "
+        "'schema_order' (bound to the tool's parameters in the order its schema lists them, as Python "
+        "binds math.sqrt(60); for small models that write calls this way, see pipelines/smollm2/tool_use.yaml).",
+    )
     prose_only_no_call: bool = Field(
         True,
         description="A request that needs no call is answered by prose or '[]'; call text that does not parse "
@@ -95,7 +109,7 @@ class ToolCallReward(Reward):
 
     def score_text(self, text: str, task: dict[str, Any]) -> RewardResult:
         """The reward of one answer text for one task (used by the tree search's leaves too)."""
-        parsed = parse_calls(text, self.params.format)
+        parsed = self._parse(text, task)
         truth = task["ground_truth"]
         if not parsed.ok:
             return self._unparsed(text, truth, parsed.error)
@@ -110,6 +124,18 @@ class ToolCallReward(Reward):
             "components": {"name": result.name, "keys": result.keys, "values": result.values},
         }
         return RewardResult(1.0 if result.valid else partial, details)
+
+    def _parse(self, text: str, task: dict[str, Any]) -> ParseResult:
+        """The answer's calls; positional arguments named from the task's tools when configured."""
+        if self.params.positional_arguments == "reject":
+            return parse_calls(text, self.params.format)
+        parsed = parse_calls(text, self.params.format, positional=True)
+        if not parsed.ok:
+            return parsed
+        try:
+            return ParseResult(calls=bind_positional(parsed.calls, task.get("tools") or []))
+        except CallSyntaxError as exc:
+            return ParseResult(error=str(exc))
 
     def _unparsed(self, text: str, truth: list, parse_error: str | None) -> RewardResult:
         """Text that is not a call list: right only when no call is wanted (and, by default, it is prose)."""

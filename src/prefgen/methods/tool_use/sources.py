@@ -31,7 +31,9 @@ class StdlibToolsParams(SourceParams):
     heldout_fraction: float = Field(0.2, ge=0, le=1, description="Share of requests held out (by hash).")
     seed: int = 0
     per_template: int | None = Field(None, ge=1, description="Requests drawn from each single-call template.")
-    prompt_style: Literal["text", "chat"] = Field("text", description="text: 'Tools: ...\\nCalls:'; chat: tools in the system turn, one example.")
+    prompt_style: Literal["text", "chat", "chat_calls"] = Field(
+        "text", description="text: 'Tools: ...\\nCalls:'; chat: tools in the system turn, one worked example; "
+        "chat_calls: each tool as a keyword-call template in the system turn, no example.")
 
 
 class StdlibToolsSource(LoaderSource):

@@ -17,7 +17,9 @@ ground truth is checked: its reference answer must pass the checker.
 Chat prompts (``prompt_style: chat``) are for an instruction-tuned model: a system turn with the
 answer format and the tool documentation, one worked example as a user/assistant exchange (a
 request and its call, over a tool that no request uses, so no value can be copied from it), then
-the request as the last user turn.
+the request as the last user turn. ``chat_calls`` writes each tool as the call to make
+(``math.sqrt(x=<number>): ...``) and shows no worked example: a 135M-parameter chat model copies
+an example's function into most answers (measured in pipelines/smollm2/tool_use.yaml).
 Plain-text prompts (the default) are unchanged.
 """
 
@@ -27,13 +29,18 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from prefgen.methods.tool_use.task import is_reference_valid, render_prompt, render_tools
+from prefgen.methods.tool_use.task import (
+    is_reference_valid,
+    render_call_templates,
+    render_prompt,
+    render_tools,
+)
 from prefgen.stdlib.units import unit_hash
 
 DEFAULT_HELDOUT_FRACTION = 0.2
 DEFAULT_PER_TEMPLATE = 8
 DISTRACTORS = 2
-PROMPT_STYLES = ("text", "chat")
+PROMPT_STYLES = ("text", "chat", "chat_calls")
 CHAT_SYSTEM = (
     "You call Python functions. Answer with the calls only, in Python syntax, as a list with "
     "keyword arguments: [function(name=value)]. Answer [] if no function fits the request. "
@@ -371,8 +378,8 @@ def load_rows(
 ) -> list[dict[str, Any]]:
     """Rows ``{"prompt", "task": {"tools", "ground_truth", "request", "difficulty"}, "source", "split"}``.
 
-    ``prompt_style``: ``text`` ("Tools: ...\\nRequest: ...\\nCalls:") or ``chat`` (see the
-    module docstring).
+    ``prompt_style``: ``text`` ("Tools: ...\\nRequest: ...\\nCalls:"), ``chat`` or
+    ``chat_calls`` (see the module docstring).
     ``per_template`` requests are drawn from each single-call template, as many two-call
     requests as templates, and one no-call request per ten. Duplicates are dropped.
     """
@@ -396,15 +403,21 @@ def load_rows(
             continue
         seen.add(request)
         rows.append(_row(request, truth, tools, complications, heldout_fraction))
-        if prompt_style == "chat":
-            rows[-1]["prompt"] = chat_prompt(tools, request)
+        if prompt_style != "text":
+            rows[-1]["prompt"] = chat_prompt(tools, request, worked_example=prompt_style == "chat")
     return rows if limit is None else rows[: max(0, int(limit))]
 
 
-def chat_prompt(tools: list[dict], request: str) -> list[dict[str, str]]:
+def chat_prompt(tools: list[dict], request: str, worked_example: bool = True) -> list[dict[str, str]]:
     """The request as chat messages: the format and the tools (system), a worked example as a
     user/assistant exchange (a small model copies a previous answer's form more readily than it
-    follows a description), then the request."""
+    follows a description), then the request. Without the example, each tool is written as a
+    keyword-call template instead, so the form to copy is the tool's own."""
+    if not worked_example:
+        return [
+            {"role": "system", "content": CHAT_SYSTEM.format(tools=render_call_templates(tools))},
+            {"role": "user", "content": request.strip()},
+        ]
     example = f"(For this example only, the function is:\n{render_tools([EXAMPLE_TOOL])})\n{EXAMPLE_REQUEST}"
     return [
         {"role": "system", "content": CHAT_SYSTEM.format(tools=render_tools(tools))},

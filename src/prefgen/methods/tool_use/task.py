@@ -10,6 +10,7 @@ JSON ground truths (``{"name", "arguments"}``) convert with :func:`ground_truth_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefgen.methods.tool_use.calls import CallFormat, ToolCall, format_calls, parse_calls
@@ -66,12 +67,21 @@ def task_problem(task: dict[str, Any]) -> str | None:
 
 def render_tools(tools: list[dict]) -> str:
     """One line per tool: ``name(param: type, optional?: type): description``."""
+    return _render(tools, lambda name, kind, required: f"{name}{'' if required else '?'}: {kind}")
+
+
+def render_call_templates(tools: list[dict]) -> str:
+    """One line per tool, written as the call to make: ``name(param=<type>, opt=<type, optional>): description``."""
+    return _render(tools, lambda name, kind, required: f"{name}=<{kind}{'' if required else ', optional'}>")
+
+
+def _render(tools: list[dict], parameter: Callable[[str, str, bool], str]) -> str:
     lines = []
     for tool in tools:
         parameters = tool.get("parameters") or {}
         required = set(parameters.get("required") or [])
         params = ", ".join(
-            f"{name}{'' if name in required else '?'}: {spec.get('type', 'any')}"
+            parameter(name, spec.get("type", "any"), name in required)
             for name, spec in (parameters.get("properties") or {}).items()
         )
         lines.append(f"- {tool['name']}({params}): {tool.get('description', '').strip()}")

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prefgen.generation.engine_jobs import Continuation, ExpandRequest
+from prefgen.generation.engine_jobs import Continuation, ExpandRequest, cut_at_stop
 from prefgen.methods.tool_use.steps import DEFAULT_MARKS, split_steps
 
 
@@ -40,6 +40,15 @@ class SearchSettings(BaseModel):
         2, ge=1, description="A leaf is completed with at most simulation_steps x max_step_tokens tokens."
     )
     completion_temperature: float = Field(0.0, ge=0, description="Temperature completing leaves (0: greedy).")
+    stop: list[str] = Field(
+        default_factory=list,
+        description="Strings that end an answer, cut off as in plain sampling (e.g. '\\n': a call list is one line).",
+    )
+    answer_start: str = Field(
+        "", max_length=200,
+        description="Text every searched answer starts with (the root's text): '[' makes a policy that mostly "
+        "answers in prose write call lists. Held-out samples never get it (the loop measures the policy alone).",
+    )
 
 
 class TreeSettings(SearchSettings):
@@ -124,7 +133,7 @@ def search(
     ``reward_fn`` gets ``(prompt index, whole answer)`` pairs and returns one score each (None:
     unscorable, counted as 0).
     """
-    result = SearchResult(roots=[Node(prefix="", step="") for _ in prompts])
+    result = SearchResult(roots=[Node(prefix=settings.answer_start, step="") for _ in prompts])
     for _ in range(settings.iterations):
         leaves = [select_leaf(root, settings.exploration) for root in result.roots]
         grow = [i for i, leaf in enumerate(leaves) if _expandable(leaf, settings)]
@@ -150,7 +159,8 @@ def _expand(prompts, leaves, indices, expand_fn, settings, result) -> list[tuple
         return []
     requests = [
         ExpandRequest(
-            prompts[i], leaf.text, settings.expansions, settings.max_step_tokens, settings.temperature, i
+            prompts[i], leaf.text, settings.expansions, settings.max_step_tokens, settings.temperature, i,
+            tuple(settings.stop),
         )
         for i, leaf in zip(indices, leaves)
     ]
@@ -196,7 +206,8 @@ def _complete(prompts, new_nodes, expand_fn, settings, result) -> None:
         return
     budget = settings.simulation_steps * settings.max_step_tokens
     requests = [
-        ExpandRequest(prompts[i], node.text, 1, budget, settings.completion_temperature, i) for i, node in todo
+        ExpandRequest(prompts[i], node.text, 1, budget, settings.completion_temperature, i, tuple(settings.stop))
+        for i, node in todo
     ]
     for (_, node), samples in zip(todo, _call(expand_fn, requests, result)):
         completion = samples[0] if samples else Continuation([], [], False)
@@ -223,6 +234,8 @@ def _call(
     outputs = expand_fn(requests)
     if len(outputs) != len(requests):
         raise RuntimeError(f"expand_fn returned {len(outputs)} outputs for {len(requests)} requests")
+    # vLLM's engines cut at the stop strings already; any other expand_fn is held to them here
+    outputs = [[cut_at_stop(sample, request.stop) for sample in samples] for request, samples in zip(requests, outputs)]
     result.engine_calls += 1
     return outputs
 

@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from prefgen.generation.candidates import candidate_id, to_candidates
-from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob
+from prefgen.generation.engine_jobs import AnswerLogprobsJob, ExpandJob, ExpandRequest
 from prefgen.generation.requests import GenerationRequest, build_requests, prompt_seed
 from prefgen.generation.sampling import SamplingParams, SamplingStrategy
 from prefgen.hashing import content_hash
@@ -231,9 +231,9 @@ class TreeSearchStrategy(SamplingStrategy):
             if not todo:
                 break
             requests = [self._flat_request(p, budget[p.id] - used[p.id], len(samples[p.id]), round_index) for p in todo]
-            for request, result in zip(requests, _one(engines, requests)):
+            for request, drawn in zip(requests, self._flat_samples(engines, requests, round_index)):
                 pid = request.prompt_id
-                for candidate in to_candidates(request, result, self.context.model.fingerprint):
+                for candidate in drawn:
                     if used[pid] >= budget[pid] and not candidate.error:
                         break  # budget reached: the rest of this round is not kept
                     used[pid] = budget[pid] if candidate.error else used[pid] + candidate.num_tokens
@@ -246,6 +246,29 @@ class TreeSearchStrategy(SamplingStrategy):
         sampling = build_requests([prompt], self._sampling(n, plain.temperature))[0].sampling
         sampling["seed"] = prompt_seed(plain.seed, f"{prompt.id}:flat:{round_index}")
         return GenerationRequest(prompt.id, _engine_prompt(prompt), sampling)
+
+    def _flat_samples(self, engines, requests: list[GenerationRequest], round_index: int) -> list[list[Candidate]]:
+        """Each flat request's samples: plain ones, or with ``answer_start`` continuations of it
+        drawn as the search draws its own (so both arms start their answers alike)."""
+        model = self.context.model.fingerprint
+        start = self.params.answer_start
+        if not start:
+            return [to_candidates(r, result, model) for r, result in zip(requests, _one(engines, requests))]
+        expand = [ExpandRequest(r.prompt, start, r.sampling["n"], r.sampling["max_tokens"], r.sampling["temperature"], i,
+                                tuple(r.sampling["stop"])) for i, r in enumerate(requests)]
+        outputs = _one(engines, ExpandJob(expand, prompt_seed(self.params.sampling.seed, f"flat:{round_index}")))
+        drawn = []
+        for request, continuations in zip(requests, outputs):
+            sampling = {**request.sampling, "answer_start": start}
+            drawn.append([
+                Candidate(id=candidate_id(request.prompt_id, k, model, sampling), prompt_id=request.prompt_id,
+                          sample_index=k, text=start + c.text, num_tokens=len(c.token_texts), model=model,
+                          finish_reason="stop" if c.finished else "length", sampling=sampling)
+                for k, c in enumerate(continuations)
+            ] or [Candidate(id=candidate_id(request.prompt_id, 0, model, sampling), prompt_id=request.prompt_id,
+                            sample_index=0, text="", model=model, sampling=sampling,
+                            error="prompt_too_long: no room left in the context")])
+        return drawn
 
     def _renumbered(self, candidate: Candidate, index: int, selection: Selection, budget: int) -> Candidate:
         """A flat sample numbered among its prompt's samples of every round."""
