@@ -195,29 +195,43 @@ def test_broken_call_text_is_not_a_right_answer_to_a_request_that_needs_no_call(
     assert [bfcl.score_text(text, no_call).score for text in answers] == [1.0] * 5
 
 
-def test_positional_arguments_are_refused_unless_bound_in_schema_order():
-    task = {"tools": TOOLS, "ground_truth": truth(days=[3])}
+DATE = {"name": "make_date", "parameters": {"type": "dict", "required": ["year", "month", "day"], "properties": {
+    "year": {"type": "integer"}, "month": {"type": "integer"}, "day": {"type": "integer"},
+    "tz": {"type": "string"}}}}
+
+
+def test_positional_arguments_are_refused_unless_bound_in_bind():
+    truth_date = [{"make_date": {"year": [2002], "month": [1], "day": [19], "tz": ["", "UTC"]}}]
+    task = {"tools": [DATE, TIME], "ground_truth": truth_date}
     strict = rewards.build("tool_call", {})
-    assert strict.score_text("[get_weather('SF', 3)]", task).details["error"] == "parse_error"
-    bound = rewards.build("tool_call", {"positional_arguments": "schema_order"})
-    verdicts = {
-        "[get_weather('SF', 3)]": 1.0,  # city, days: the schema's first two parameters
-        "[get_weather('SF', days=3)]": 1.0,
-        "[get_weather(city='SF', days=3)]": 1.0,  # keyword calls score as before
-        "[get_weather(3, 'SF')]": None,  # city=3, days='SF': parsed, wrong values
-        "[get_time('SF')]": None,  # the wrong function, bound to its own schema
-    }
-    for text, expected in verdicts.items():
-        result = bound.score_text(text, task)
-        assert (result.score == 1.0) == (expected == 1.0), (text, result)
-        assert result.details["error"] != "parse_error", (text, result)
-    too_many = bound.score_text("[get_time('UTC', 'extra')]", {"tools": TOOLS, "ground_truth": [{"get_time": {"zone": ["UTC"]}}]})
-    assert too_many.score == 0 and "at most 1" in too_many.details["parse_error"]
-    twice = bound.score_text("[get_weather('SF', city='SF')]", task)
+    assert strict.score_text("[make_date(2002, 1, 19)]", task).details["error"] == "parse_error"
+    bound = rewards.build("tool_call", {"positional_arguments": "bind"})
+    # the properties' order may not survive storage (JSON keys can come back sorted): it must not matter
+    sorted_keys = {**DATE, "parameters": {**DATE["parameters"], "properties": dict(sorted(DATE["parameters"]["properties"].items()))}}
+    for tools in ([DATE, TIME], [sorted_keys, TIME]):
+        task = {"tools": tools, "ground_truth": truth_date}
+        verdicts = {
+            "[make_date(2002, 1, 19)]": True,  # year, month, day: the order `required` lists them
+            "[make_date(2002, 1, 19, 'UTC')]": True,  # then the one optional parameter
+            "[make_date(2002, 1, day=19)]": True,
+            "[make_date(year=2002, month=1, day=19)]": True,  # keyword calls score as before
+            "[make_date(19, 1, 2002)]": False,  # parsed: year=19, day=2002 are wrong values
+            "[get_time('UTC')]": False,  # the wrong function, bound to its own parameters
+        }
+        for text, valid in verdicts.items():
+            result = bound.score_text(text, task)
+            assert (result.score == 1.0) is valid and result.details["error"] != "parse_error", (text, result)
+    too_many = bound.score_text("[make_date(2002, 1, 19, 'UTC', 5)]", task)
+    assert too_many.score == 0 and "at most 4" in too_many.details["parse_error"]
+    twice = bound.score_text("[make_date(2002, 1, 19, year=2002)]", task)
     assert twice.score == 0 and "both by position and by name" in twice.details["parse_error"]
-    starred = bound.score_text("[get_weather(*['SF'])]", task)
+    weather = {"tools": TOOLS, "ground_truth": truth(days=[3])}  # city required, seven optional parameters
+    assert bound.score_text("[get_weather('SF', days=3)]", weather).score == 1.0
+    ambiguous = bound.score_text("[get_weather('SF', 3)]", weather)
+    assert ambiguous.score == 0 and "give them by name" in ambiguous.details["parse_error"]
+    starred = bound.score_text("[get_weather(*['SF'])]", weather)
     assert starred.score == 0 and "unpacking" in starred.details["parse_error"]
-    unknown = bound.score_text("[float('nan')]", task)  # not a tool: its arguments are dropped, name wrong
+    unknown = bound.score_text("[float('nan')]", weather)  # not a tool: its arguments are dropped, name wrong
     assert unknown.score < 1 and unknown.details["error"] == "wrong_func_name"
 
 

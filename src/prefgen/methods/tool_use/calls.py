@@ -165,30 +165,47 @@ def _call_from_node(node: ast.AST, positional: bool = False) -> ToolCall:
 
 
 def bind_positional(calls: list[ToolCall], tools: list[dict[str, Any]]) -> list[ToolCall]:
-    """Each call with its positional arguments named after its tool's parameters, in the order
-    the schema lists them (as Python binds ``math.sqrt(60)`` to ``x``).
+    """Each call with its positional arguments named after its tool's parameters: the required
+    ones in the order ``required`` lists them, then the optional one (as Python binds
+    ``math.sqrt(60)`` to ``x``).
 
-    A call of a function that is not among ``tools`` keeps only its keyword arguments (the
-    checker then reports the wrong name). More positional arguments than parameters, or a
-    parameter given both ways, is a :class:`CallSyntaxError`.
+    The order of ``required`` is kept wherever a task is stored; the order of ``properties`` is
+    not (a JSON object's keys may come back sorted), so a positional argument that would have to
+    choose among several optional parameters is refused as ambiguous. A call of a function that is
+    not among ``tools`` keeps only its keyword arguments (the checker then reports the wrong
+    name). Too many positional arguments, or a parameter given both ways, is a
+    :class:`CallSyntaxError`.
     """
-    schemas = {tool.get("name"): ((tool.get("parameters") or {}).get("properties") or {}) for tool in tools}
     bound = []
     for call in calls:
-        if not call.positional or call.name not in schemas:
+        tool = next((t for t in tools if t.get("name") == call.name), None)
+        if not call.positional or tool is None:
             bound.append(ToolCall(call.name, dict(call.arguments)))
             continue
-        names = list(schemas[call.name])
-        if len(call.positional) > len(names):
-            raise CallSyntaxError(
-                f"python: {call.name}() takes at most {len(names)} arguments, {len(call.positional)} given by position"
-            )
+        names = _positional_order(call, tool)
         arguments = dict(zip(names, call.positional))
         twice = sorted(set(arguments) & set(call.arguments))
         if twice:
             raise CallSyntaxError(f"python: {call.name}() gets {twice[0]!r} both by position and by name")
         bound.append(ToolCall(call.name, {**arguments, **call.arguments}))
     return bound
+
+
+def _positional_order(call: ToolCall, tool: dict[str, Any]) -> list[str]:
+    """The parameter names ``call``'s positional arguments take, in order (or why none can be chosen)."""
+    parameters = tool.get("parameters") or {}
+    required = [name for name in parameters.get("required") or [] if isinstance(name, str)]
+    optional = [name for name in parameters.get("properties") or {} if name not in required]
+    count = len(call.positional)
+    if count > len(required) + len(optional):
+        raise CallSyntaxError(
+            f"python: {call.name}() takes at most {len(required) + len(optional)} arguments, {count} given by position"
+        )
+    if count > len(required) and len(optional) > 1:
+        raise CallSyntaxError(
+            f"python: {call.name}() has optional parameters {sorted(optional)}; give them by name"
+        )
+    return (required + optional)[:count]
 
 
 def _dotted_name(node: ast.AST) -> str:

@@ -13,9 +13,11 @@ JSON only with ``format: json`` or ``auto``. The verdict is BFCL's AST checker's
 
 * BFCL's decoder ``eval``s arithmetic (``x=2*3``), reads a bare name as its string (``unit=cm``)
   and silently drops positional arguments (``f(1, b=2)``); policy text is never evaluated here,
-  so those answers do not parse (``parse_error``); ``positional_arguments: schema_order`` is the
+  so those answers do not parse (``parse_error``); ``positional_arguments: bind`` is the
   one opt-in exception, for policies that write ``math.sqrt(60)``: positional literals are named
-  after the tool's parameters in schema order (BFCL would drop them and report a missing one);
+  as Python names them, required parameters in ``required``'s order, then the one optional
+  parameter (see :func:`~prefgen.methods.tool_use.calls.bind_positional`; BFCL would drop them
+  and report a missing parameter);
 * when no call is wanted, prose or ``[]`` is right; BFCL counts any answer it cannot decode as
   "no call", broken call text here is not (``prose_only_no_call``), so that a pair never prefers
   ``[round(number==.`` as the answer to "Summarise the rules of chess".
@@ -60,11 +62,11 @@ class ToolCallParams(RewardParams):
     name_weight: float = Field(0.2, ge=0, description="Credit for the right function name(s).")
     keys_weight: float = Field(0.3, ge=0, description="Credit for the right parameter names.")
     values_weight: float = Field(0.3, ge=0, description="Credit for acceptable parameter values.")
-    positional_arguments: Literal["reject", "schema_order"] = Field(
+    positional_arguments: Literal["reject", "bind"] = Field(
         "reject",
-        description="Python positional arguments: 'reject' (BFCL's format names every argument) or "
-        "'schema_order' (bound to the tool's parameters in the order its schema lists them, as Python "
-        "binds math.sqrt(60); for small models that write calls this way, see pipelines/smollm2/tool_use.yaml).",
+        description="Python positional arguments: 'reject' (BFCL's format names every argument) or 'bind' "
+        "(named as Python would: the required parameters in the order 'required' lists them, then the one "
+        "optional parameter; for small models that write math.sqrt(60), see pipelines/smollm2/tool_use.yaml).",
     )
     prose_only_no_call: bool = Field(
         True,
