@@ -97,6 +97,13 @@ ROWS = [
     ("Which of Paris and Bonn is not in Germany?", ["Paris"], "The city not in Germany is Paris.", "correct"),
     ("Which of Paris and Bonn is not in Germany?", ["Paris"], "Paris is not in Germany.", "correct"),
     (CAPITAL, ["Paris"], "Paris would be incorrect.", "wrong"),
+    # SmolLM2's answers to "which module defines X": the gold module as the subject of a denial
+    ("Which standard-library module defines `frombuffer`?", ["array"],
+     "The standard-library module `array` does not define `frombuffer`.", "wrong"),
+    ("Which standard-library module defines `frombuffer`?", ["array"], "The `array` module doesn't.", "wrong"),
+    ("Which standard-library module defines `frombuffer`?", ["array"], "The `array` module defines it.", "correct"),
+    ("Which standard-library module defines `frombuffer`?", ["array"],
+     "It is array, which does not define frombuffer_x.", "correct"),
     (MOONS, ["1", "one"], "It has 2, not 1.", "wrong"),
     (MOONS, ["1", "one"], "Not 2 but 1.", "correct"),
     # --- symbols, signs and decimals --------------------------------------------------------

@@ -58,6 +58,10 @@ _FINITE_COPULAS = frozenset({"is", "was", "are", "were", "its", "thats"})
 _OPINION_VERBS = frozenset({"think", "believe", "suppose", "expect", "reckon", "guess", "say"})
 _VERDICTS = (("wrong",), ("incorrect",), ("false",), ("untrue",), ("mistaken",), ("not", "correct"),
              ("not", "right"), ("not", "true"), ("not", "it"), ("not", "answer"))
+# The alias as the subject of a negated "do" ("the array module does not define it"); only "do":
+# "X is not in Germany" says something about X without denying it is the answer.
+_SUBJECT_NOUNS = frozenset({"module", "library", "package", "standard", "standardlibrary", "class", "function"})
+_DO_NEGATIONS = (("does", "not"), ("doesnt",), ("do", "not"), ("dont",), ("did", "not"), ("didnt",))
 
 
 def clean_text(text: str) -> str:
@@ -110,7 +114,12 @@ def _negated(tokens: Sequence[str], scopes: Sequence[int], start: int, end: int)
             return True
         crossed_verb = crossed_verb or tokens[i] in _FINITE_COPULAS
         i -= 1
-    after = [t for t, s in zip(tokens[end : end + 4], scopes[end : end + 4]) if s == scopes[end - 1]]
+    after = [t for t, s in zip(tokens[end : end + 5], scopes[end : end + 5]) if s == scopes[end - 1]]
+    nouns = after[:]
+    while nouns and nouns[0] in _SUBJECT_NOUNS:
+        nouns.pop(0)
+    if any(tuple(nouns[: len(v)]) == v for v in _DO_NEGATIONS):
+        return True
     while after and after[0] in _COPULAS:
         after.pop(0)
     if after and after[0] in ("isnt", "wasnt", "arent", "werent"):
@@ -143,7 +152,9 @@ def find_alias(answer: str, aliases: Iterable[str]) -> AliasMatch:
       "guess", "say": "I don't think it is X" denies X); or
     - it is followed, after optional "is / was / are / were / be / would / seems / sounds", by a
       verdict: "wrong", "incorrect", "false", "untrue", "mistaken", or "not" / "isn't" + "correct",
-      "right", "true", "it", "the answer".
+      "right", "true", "it", "the answer"; or
+    - it is the subject of a negated "do", after optional "module", "library", "package",
+      "class", "function": "the array module does not define it", "X doesn't".
 
     So for gold X, "it is not X", "not X", "isn't X", "I don't think it is X", "neither A nor X",
     "X is wrong" and "X isn't right" deny X, while "it is not A, it is X", "not A but X" and "X,
