@@ -217,6 +217,8 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", dest="extra", action="append", default=[], help="an override for every run")
+    parser.add_argument("--arms", nargs="+", default=["tree", "flat"], choices=["tree", "flat"],
+                        help="tool use: the tree search, the flat baseline at its token budget, or both")
     parser.add_argument("--work", type=Path, default=Path("runs/real_model"), help="where the loops run")
     parser.add_argument("--record", nargs=4, metavar=("METHOD", "SEED", "OUTPUT_DIR", "SECONDS"),
                         help="add a loop already run (its output.dir) instead of running any")
@@ -232,7 +234,7 @@ def main() -> None:
         return
     for method in args.methods:
         for seed in args.seeds:
-            arms = [False, True] if method == "tool_use" else [False]
+            arms = [arm == "flat" for arm in args.arms] if method == "tool_use" else [False]
             for flat in arms:
                 out = args.work / f"{method}{'_flat' if flat else ''}-seed{seed}"
                 record = run_loop(method, seed, out, args.extra, flat=flat)
