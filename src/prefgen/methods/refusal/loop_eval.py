@@ -58,8 +58,10 @@ def sample_confidences(prompts: dict[str, Prompt], scored: Sequence[Scored],
     """
     contexts = {pid: _context(prompt, scorer) for pid, prompt in prompts.items()}
     judged = [s for s in scored if sample_kind(s) in JUDGED_KINDS and contexts.get(s.prompt_id)]
-    items = [item for s in judged for item in confidence_items(*contexts[s.prompt_id][:1], s.details["answer"],
-                                                                chat=contexts[s.prompt_id][1])]
+    items = []
+    for sample in judged:
+        text, chat = contexts[sample.prompt_id]
+        items += confidence_items(text, sample.details["answer"], chat=chat)
     logprobs = scorer(items) if items else []
     confidences = {}
     for i, sample in enumerate(judged):
