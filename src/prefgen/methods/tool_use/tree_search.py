@@ -250,25 +250,16 @@ class TreeSearchStrategy(SamplingStrategy):
     def _flat_samples(self, engines, requests: list[GenerationRequest], round_index: int) -> list[list[Candidate]]:
         """Each flat request's samples: plain ones, or with ``answer_start`` continuations of it
         drawn as the search draws its own (so both arms start their answers alike)."""
-        model = self.context.model.fingerprint
         start = self.params.answer_start
         if not start:
-            return [to_candidates(r, result, model) for r, result in zip(requests, _one(engines, requests))]
-        expand = [ExpandRequest(r.prompt, start, r.sampling["n"], r.sampling["max_tokens"], r.sampling["temperature"], i,
-                                tuple(r.sampling["stop"])) for i, r in enumerate(requests)]
-        outputs = _one(engines, ExpandJob(expand, prompt_seed(self.params.sampling.seed, f"flat:{round_index}")))
-        drawn = []
-        for request, continuations in zip(requests, outputs):
-            sampling = {**request.sampling, "answer_start": start}
-            drawn.append([
-                Candidate(id=candidate_id(request.prompt_id, k, model, sampling), prompt_id=request.prompt_id,
-                          sample_index=k, text=start + c.text, num_tokens=len(c.token_texts), model=model,
-                          finish_reason="stop" if c.finished else "length", sampling=sampling)
-                for k, c in enumerate(continuations)
-            ] or [Candidate(id=candidate_id(request.prompt_id, 0, model, sampling), prompt_id=request.prompt_id,
-                            sample_index=0, text="", model=model, sampling=sampling,
-                            error="prompt_too_long: no room left in the context")])
-        return drawn
+            results = _one(engines, requests)
+        else:
+            expand = [ExpandRequest(r.prompt, start, r.sampling["n"], r.sampling["max_tokens"],
+                                    r.sampling["temperature"], i, tuple(r.sampling["stop"])) for i, r in enumerate(requests)]
+            seed = prompt_seed(self.params.sampling.seed, f"flat:{round_index}")
+            results = [_as_sampled(start, continuations) for continuations in _one(engines, ExpandJob(expand, seed))]
+            requests = [GenerationRequest(r.prompt_id, r.prompt, {**r.sampling, "answer_start": start}) for r in requests]
+        return [to_candidates(r, result, self.context.model.fingerprint) for r, result in zip(requests, results)]
 
     def _renumbered(self, candidate: Candidate, index: int, selection: Selection, budget: int) -> Candidate:
         """A flat sample numbered among its prompt's samples of every round."""
@@ -284,6 +275,14 @@ def _one(engines, batch):
     """Run one batch on the engine pool and return its result."""
     ((_, result),) = list(engines.map_unordered([batch]))
     return result
+
+
+def _as_sampled(start: str, continuations: list) -> dict[str, Any]:
+    """Continuations of ``start`` as a sampling result (what :func:`to_candidates` reads)."""
+    if not continuations:
+        return {"error": "prompt_too_long: no room left in the context"}
+    return {"completions": [{"text": start + c.text, "num_tokens": len(c.token_texts),
+                             "finish_reason": "stop" if c.finished else "length"} for c in continuations]}
 
 
 def _engine_prompt(prompt: Prompt) -> str | list[dict[str, str]]:
