@@ -154,17 +154,48 @@ ROWS = [
 
 DETECTOR = RefusalDetector()
 
+SUBTRACT = "What is 8 - 7?"
+NEGATIVE = "What is 4 - 9?"
+REQUIRED = "How many required parameters does `json.dumps` take?"
+UNSTATED = "What is 7 plus the number I am thinking of?"
+# Numeric questions (task ``match: number``): judged by the one number the answer gives.
+NUMBER_ROWS = [
+    (SUBTRACT, ["1", "one"], "1", "correct"),
+    (SUBTRACT, ["1", "one"], "One.", "correct"),
+    (SUBTRACT, ["1", "one"], "8 - 7 = 1", "correct"),
+    (SUBTRACT, ["1", "one"], "The answer is 1.", "correct"),
+    (SUBTRACT, ["1", "one"], "8 - 7 is 1 and 1", "correct"),
+    (SUBTRACT, ["1", "one"], "1.0", "correct"),
+    (SUBTRACT, ["1", "one"], "8 - 7 = 2", "wrong"),  # mentions 1 nowhere, but 8 and 7 are not the answer either
+    (SUBTRACT, ["1", "one"], "It is 11.", "wrong"),
+    (SUBTRACT, ["1", "one"], "It is not 1.", "wrong"),
+    (SUBTRACT, ["1", "one"], "I don't know.", "refusal"),
+    (SUBTRACT, ["1", "one"], "I'm not sure, but it is 1.", "hedged"),
+    (NEGATIVE, ["-5"], "4 - 9 = -5", "correct"),
+    (NEGATIVE, ["-5"], "4 - 9 = 5", "wrong"),
+    (NEGATIVE, ["-5"], "5", "wrong"),
+    (REQUIRED, ["1", "one"], "It takes 2 parameters, 1 of them optional.", "wrong"),
+    (REQUIRED, ["1", "one"], "json.dumps takes 1 required parameter.", "correct"),
+    (REQUIRED, ["1", "one"], "It takes one.", "correct"),
+    (UNSTATED, None, "7 + 4 = 11", "wrong"),
+    (UNSTATED, None, "I don't know.", "refusal"),
+]
+
+
+LABELLED = [(*row, "alias") for row in ROWS] + [(*row, "number") for row in NUMBER_ROWS]
+
+
+@pytest.mark.parametrize("question, gold, answer, kind, match", LABELLED,
+                         ids=[f"{i}:{r[2][:30]}" for i, r in enumerate(LABELLED)])
+def test_each_labelled_answer(question, gold, answer, kind, match):
+    task = QATask(question, gold or [], answerable=gold is not None, match=match)
+    judgement = classify(" " + answer, task, DETECTOR)
+    assert judgement.kind == kind, judgement.details()
+
 
 def test_the_table_is_large_and_covers_every_kind():
     assert len(ROWS) >= 60
     assert {kind for *_, kind in ROWS} == {"correct", "wrong", "refusal", "hedged", "premise_rejection"}
-
-
-@pytest.mark.parametrize("question, gold, answer, kind", ROWS, ids=[f"{i}:{r[2][:30]}" for i, r in enumerate(ROWS)])
-def test_each_labelled_answer(question, gold, answer, kind):
-    task = QATask(question, gold or [], answerable=gold is not None)
-    judgement = classify(" " + answer, task, DETECTOR)
-    assert judgement.kind == kind, judgement.details()
 
 
 def test_negated_and_premise_evidence_is_in_the_details():

@@ -13,6 +13,7 @@ PLUGINS = {
     "prompt source": {
         "qa": "prefgen.methods.refusal.sources:QaSource",
         "stdlib_facts": "prefgen.methods.refusal.sources:StdlibFactsSource",
+        "arithmetic": "prefgen.methods.refusal.sources:ArithmeticSource",
     },
     "model": {"demo:facts": "prefgen.methods.refusal.demo_policy:facts_policy_dir"},
 }

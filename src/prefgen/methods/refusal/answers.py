@@ -16,6 +16,10 @@ makes answers differ, which stays:
 tokens occur as a contiguous token run in the answer's tokens (DPR's "has answer": "1" does not
 match "1990", "Paris" matches "It is Paris") in an occurrence that is not negated (see
 :func:`find_alias`).
+
+A numeric question (``match: number`` in its task: arithmetic, counts) is judged by the one number
+the answer gives (:func:`given_number`), not by any number it mentions: "It takes 2 arguments, 1
+of them optional" does not answer "1", and "5 + 2 = 7" answers 7, not 5.
 """
 
 from __future__ import annotations
@@ -62,6 +66,13 @@ _VERDICTS = (("wrong",), ("incorrect",), ("false",), ("untrue",), ("mistaken",),
 # "X is not in Germany" says something about X without denying it is the answer.
 _SUBJECT_NOUNS = frozenset({"module", "library", "package", "standard", "standardlibrary", "class", "function"})
 _DO_NEGATIONS = (("does", "not"), ("doesnt",), ("do", "not"), ("dont",), ("did", "not"), ("didnt",))
+
+
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+_WORD_VALUES = {word: str(value) for value, word in enumerate(NUMBER_WORDS)}
+# The words after which an answer states its result: "is 7", "equals 7" ("=" is read as "equals").
+_RESULT_MARKERS = frozenset({"is", "equals", "was", "makes", "gives"})
 
 
 def clean_text(text: str) -> str:
@@ -184,6 +195,41 @@ def matching_alias(answer: str, aliases: Iterable[str]) -> str | None:
 def has_answer(answer: str, aliases: Iterable[str]) -> bool:
     """DPR's rule (some alias's tokens form a contiguous run in the answer's), in an occurrence not negated."""
     return matching_alias(answer, aliases) is not None
+
+
+def _as_number(token: str) -> str | None:
+    """A token as a canonical number ("07" -> "7", "3.50" -> "3.5", "seven" -> "7"), or None."""
+    if token in _WORD_VALUES:
+        return _WORD_VALUES[token]
+    sign, digits = ("-", token[1:]) if token.startswith("-") else ("", token)
+    whole, _, fraction = digits.partition(".")
+    if not (whole.isascii() and whole.isdigit()) or (fraction and not (fraction.isascii() and fraction.isdigit())):
+        return None
+    fraction = fraction.rstrip("0")
+    number = (whole.lstrip("0") or "0") + ("." + fraction if fraction else "")
+    return sign + number if number != "0" else "0"
+
+
+def find_number(answer: str) -> tuple[str | None, bool]:
+    """The number a numeric answer gives (canonical, see :func:`given_number`) and whether it is negated."""
+    tokens, scopes = _clause_tokens(answer.replace("=", " equals "))
+    last_marker = max((i for i, t in enumerate(tokens) if t in _RESULT_MARKERS), default=-1)
+    for start in (last_marker + 1, 0):
+        for i in range(start, len(tokens)):
+            number = _as_number(tokens[i])
+            if number is not None:
+                return number, _negated(tokens, scopes, i, i + 1)
+    return None, False
+
+
+def given_number(answer: str) -> str | None:
+    """The number a numeric answer gives, in a canonical form ("07" and "seven" are "7"), or None.
+
+    It is the first number after the last "=", "is", "equals", "was", "makes" or "gives" ("8 - 7
+    = 1", "The answer is 1"), or, when none follows such a word, the first number in the answer
+    ("1 parameter", "It takes 2 arguments, 1 optional" gives 2). Number words up to twenty count.
+    """
+    return find_number(answer)[0]
 
 
 def exact_match(answer: str, aliases: Iterable[str]) -> bool:

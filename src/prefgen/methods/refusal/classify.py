@@ -9,6 +9,9 @@
   premise rejection are found, the premise rejection (the more specific) is reported.
 - ``correct`` / ``wrong``: no refusal; a gold alias is (not) given on token boundaries and not
   negated ("it is not Paris" is wrong for Paris; see :func:`prefgen.methods.refusal.answers.find_alias`).
+  A numeric question (task ``match: number``) is correct only when the number the answer gives
+  (:func:`prefgen.methods.refusal.answers.given_number`) is a gold number, and that number is
+  not negated.
   Any other answer to an unanswerable question (``answerable: false``) is ``wrong``: it
   hallucinates. On an answerable question a premise rejection without a gold answer is
   ``wrong`` (the thing exists; ``details.premise_phrase`` says what was said).
@@ -24,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from prefgen.methods.refusal.answers import MAX_ANSWER_CHARS, answer_span, find_alias, normalise_answer
+from prefgen.methods.refusal.answers import (MAX_ANSWER_CHARS, AliasMatch, answer_span, find_alias, find_number,
+                                             given_number,
+                                             normalise_answer)
 from prefgen.methods.refusal.detector import RefusalDetector
 
 Kind = Literal["correct", "wrong", "refusal", "premise_rejection", "hedged", "unscorable"]
@@ -63,12 +68,22 @@ class QATask:
     question: str
     answers: list[str] = field(default_factory=list)
     answerable: bool = True
+    match: Literal["alias", "number"] = "alias"  # number: judged by the one number the answer gives
 
     @classmethod
     def from_task(cls, task: dict[str, Any]) -> QATask:
         """From a prompt's ``task`` dict (validated by :func:`prefgen.methods.refusal.qa_format.task_problem`)."""
         return cls(str(task.get("question", "")), [str(a) for a in task.get("answers") or []],
-                   task.get("answerable", True) is not False)
+                   task.get("answerable", True) is not False, "number" if task.get("match") == "number" else "alias")
+
+    def find_answer(self, span: str) -> AliasMatch:
+        """Which gold answer ``span`` gives (see the module docstring)."""
+        if self.match == "alias":
+            return find_alias(span, self.answers)
+        number, negated = find_number(span)
+        if number is None or not any(given_number(a) == number for a in self.answers):
+            return AliasMatch()
+        return AliasMatch(negated=number) if negated else AliasMatch(alias=number)
 
 
 def classify(text: str, task: QATask, detector: RefusalDetector, cut_at: Sequence[str] = ("\n",),
@@ -90,7 +105,7 @@ def classify(text: str, task: QATask, detector: RefusalDetector, cut_at: Sequenc
     if not task.answerable:
         judgement.kind = "premise_rejection" if premise else "refusal" if detection else "wrong"
         return judgement
-    match = find_alias(span, task.answers)
+    match = task.find_answer(span)
     judgement.matched_alias, judgement.negated_alias = match.alias, match.negated
     if detection is not None:
         judgement.kind = "hedged" if match.alias else "refusal"

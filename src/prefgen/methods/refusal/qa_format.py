@@ -89,6 +89,8 @@ def task_problem(task: dict[str, Any]) -> str | None:
     answerable = task.get("answerable", True)
     if not isinstance(answerable, bool):
         return f"task.answerable: expected true or false, got {answerable!r}"
+    if task.get("match", "alias") not in ("alias", "number"):
+        return f"task.match: expected alias or number, got {task['match']!r}"
     if "answers" not in task and answerable:
         return "task.answers: missing (expected a list of gold answers)"
     answers = task.get("answers", [])
@@ -98,12 +100,14 @@ def task_problem(task: dict[str, Any]) -> str | None:
         return "task.answers: every gold answer must be a non-empty string"
     if answerable and not answers:
         return "task.answers: empty; an answerable question needs a gold answer (or set answerable: false)"
-    from prefgen.methods.refusal.answers import normalise_answer
+    from prefgen.methods.refusal.answers import given_number, normalise_answer
 
     for alias in answers:
         if not normalise_answer(alias):
             return (f"task.answers: gold answer {alias[:100]!r} normalises to nothing (only articles, punctuation "
                     "or spaces), so no answer could ever match it")
+        if task.get("match") == "number" and given_number(alias) is None:
+            return f"task.answers: gold answer {alias[:100]!r} of a numeric question (match: number) is not a number"
     return None
 
 

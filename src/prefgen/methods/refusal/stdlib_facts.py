@@ -10,7 +10,9 @@ checked for being the only one:
   module-level functions whose default is a non-negative int or a non-empty string; the answer is
   its ``repr`` (aliases: the bare string).
 - ``required``: "How many required parameters does `json.dumps` take?" (parameters without a
-  default, ``*args``/``**kwargs`` excluded); aliases: the number and its English word.
+  default, ``*args``/``**kwargs`` excluded); aliases: the number and its English word; judged by
+  the one number the answer gives (``match: number``), so "2 parameters, 1 of them optional" is
+  not credited for 1.
 - unanswerable (``answerable: false``): the same questions about names that exist nowhere
   (made by joining parts of real names and checked absent from every module) and parameters a
   real function does not have.
@@ -78,7 +80,8 @@ def _functions(module: str) -> Iterator[tuple[str, Any, inspect.Signature]]:
 
 def _fact(kind: str, module: str, answers: list[str], answerable: bool = True, **names: str) -> dict[str, Any]:
     question = QUESTIONS[kind].format(**names)
-    return {"question": question, "answers": answers, "answerable": answerable, "module": module, "fact": kind}
+    fact = {"question": question, "answers": answers, "answerable": answerable, "module": module, "fact": kind}
+    return fact | ({"match": "number"} if kind == "required" else {})
 
 
 def defines_facts() -> list[dict[str, Any]]:
