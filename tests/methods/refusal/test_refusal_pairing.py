@@ -50,6 +50,16 @@ def test_unknown_prefers_a_refusal_over_the_most_frequent_wrong_answer():
     assert pair.details["pair_type"] == "refusal_over_wrong"
 
 
+def test_the_template_refusal_takes_the_lead_of_the_policys_non_empty_answers():
+    # SmolLM2 on plain-text prompts: some samples are empty (it ended at once); the template
+    # must still start with the space its answers start with, not glue onto "Answer:".
+    prompt = _prompt("What is 2 + 2?", ["4"])
+    samples = _scored(prompt, ["", " 5", " 2 + 2 = 5", "\t5"])
+    assert refusal_pair(prompt, samples, Knowledge("unknown", "sampled"), PARAMS).chosen == " I don't know."
+    known = _scored(prompt, ["", "", " 4"])
+    assert refusal_pair(prompt, known, Knowledge("known", "sampled"), PARAMS).rejected == " I don't know."
+
+
 def test_unanswerable_prefers_a_refusal_over_any_answer():
     prompt = _prompt("Which module defines frobnicate?", [], answerable=False)
     samples = _scored(prompt, ["os", " No one knows."])

@@ -60,8 +60,13 @@ def _most_frequent(samples: Sequence[Scored]) -> Scored | None:
 
 
 def _template_refusal(prompt: Prompt, samples: Sequence[Scored], params: RefusalPairingParams) -> Scored:
-    """The template refusal as a scored sample, with the policy's leading whitespace."""
-    lead = samples[0].text[: len(samples[0].text) - len(samples[0].text.lstrip())] if samples else " "
+    """The template refusal as a scored sample, with the leading whitespace of the policy's answers.
+
+    That is the most common lead of its non-empty samples: an empty sample (the policy ended at
+    once) has none, and a refusal glued to "Answer:" would be a text the policy never writes.
+    """
+    leads = Counter(s.text[: len(s.text) - len(s.text.lstrip())] for s in samples if s.text.strip())
+    lead = max(sorted(leads), key=leads.__getitem__) if leads else " "
     return Scored(
         id="synthetic:" + content_hash(["refusal-template", prompt.id, params.refusal_template])[:16],
         prompt_id=prompt.id, split=prompt.split, sample_index=-1, text=lead + params.refusal_template,
