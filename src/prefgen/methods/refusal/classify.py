@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from prefgen.methods.refusal.answers import (MAX_ANSWER_CHARS, AliasMatch, answer_span, find_alias, find_number,
-                                             given_number,
-                                             normalise_answer)
+                                             given_number, normalise_answer)
 from prefgen.methods.refusal.detector import RefusalDetector
 
 Kind = Literal["correct", "wrong", "refusal", "premise_rejection", "hedged", "unscorable"]

@@ -36,11 +36,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from prefgen.methods.refusal.answers import NUMBER_WORDS
 from prefgen.methods.refusal.qa_format import PROMPT_TEMPLATE
 from prefgen.stdlib.units import QUESTION_MODULES, unit_hash
 
 FACT_MODULES = tuple(m for m in QUESTION_MODULES if m != "builtins")
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 DEFAULT_HELDOUT_FRACTION = 0.25
 DEFAULT_UNANSWERABLE_SHARE = 0.15
 QUESTIONS = {
