@@ -108,6 +108,14 @@ def test_scores_reasons_and_passed_flag():
         assert results[reason].score == 0.0 and results[reason].details["feedback"]
 
 
+def test_without_partial_credit_only_a_program_passing_every_test_scores():
+    texts = ["def add(a, b):\n    return a + b\n", "def add(a, b):\n    return 3\n"]
+    passed, lucky = score(ADD, texts, partial_credit=False)
+    assert (passed.score, passed.reason) == (1.0, "passed")
+    # One of three tests holds by luck: a share of 1/3 by default, nothing here.
+    assert (lucky.score, lucky.reason, lucky.details["tests_passed"]) == (0.0, "failed", 1)
+
+
 def test_exiting_before_the_tests_is_not_a_pass():
     for code in ("import os\nos._exit(0)\n", "import sys\nsys.exit(0)\n"):
         [result] = score(ADD, [fenced("def add(a, b):\n    return a + b\n" + code)])

@@ -3,8 +3,9 @@
 Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`):
 the tests in a trusted process, the candidate's program in another, with only plain values
 crossing between them, so that a program gets credit only for comparisons that hold on real
-values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed; ``details["passed"]`` is true only when every test ran and
-succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
+values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed (with
+``partial_credit: false``, LeTI's success: 1.0 when every test passes, else 0.0);
+``details["passed"]`` is true only when every test ran and succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
 ``passed``, ``failed`` (an assert failed), ``error`` (an exception, or the program ended before
 its tests did), ``syntax``, ``no_code``, ``too_long`` (the completion is longer than
 ``max_chars``, 100,000 characters by default: it scores 0 without being parsed or run),
@@ -83,6 +84,9 @@ class ExecutionParams(RewardParams):
     stop: list[str] = Field(default_factory=lambda: list(LETI_STOP),
                             description="Stop strings cutting raw (unfenced) completions (LeTI's).")
     check_canonical: bool = Field(True, description="Run each problem's canonical_solution once to detect broken problems.")
+    partial_credit: bool = Field(True, description="Score the share of tests passed; false: 1.0 only when every "
+                                                   "test passes, else 0.0 (LeTI's success), so a chosen program "
+                                                   "is always a correct one.")
     feedback_chars: int = Field(600, ge=80, le=20000, description="Length cap of details['feedback'].")
     output_chars: int = Field(2000, ge=0, le=1_000_000, description="stdout / stderr kept in details, each.")
     python: str | None = Field(None, description="Interpreter for sandboxed programs (same Python version); "
@@ -455,7 +459,10 @@ def interpret(outcome, layout: Layout, test_sources: list[str], limits, params: 
         "signal": ex.signal,
         "sandbox": {k: ex.isolation[k] for k in ("mode", "network") if k in ex.isolation},
     })
-    score = outcome.num_passed / outcome.num_tests if outcome.num_tests else 0.0
+    if params.partial_credit:
+        score = outcome.num_passed / outcome.num_tests if outcome.num_tests else 0.0
+    else:
+        score = 1.0 if outcome.passed else 0.0
     return RewardResult(score, details, reason)
 
 
