@@ -5,9 +5,9 @@ the tests in a trusted process, the candidate's program in another, with only pl
 crossing between them, so that a program gets credit only for comparisons that hold on real
 values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed (with
 ``partial_credit: false``, LeTI's success: 1.0 when every test passes, else 0.0);
-``details["passed"]`` is true only when every test ran and succeeded (a program that exits before its tests run has not passed). ``reason`` is one of
-``passed``, ``failed`` (an assert failed), ``error`` (an exception, or the program ended before
-its tests did), ``syntax``, ``no_code``, ``too_long`` (the completion is longer than
+``details["passed"]`` is true only when every test ran and succeeded (a program that exits
+before its tests run has not passed). ``reason`` is one of ``passed``, ``failed`` (an assert
+failed), ``error`` (an exception, or the program ended before its tests did), ``syntax``, ``no_code``, ``too_long`` (the completion is longer than
 ``max_chars``, 100,000 characters by default: it scores 0 without being parsed or run),
 ``timeout``, ``memory``, ``killed`` (output limit or a signal); candidates of a broken problem
 get score ``None`` and reason ``broken_problem``.
