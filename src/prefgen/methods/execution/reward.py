@@ -2,15 +2,15 @@
 
 Each candidate's code runs with its problem's tests in a fresh sandbox (:mod:`prefgen.sandbox`):
 the tests in a trusted process, the candidate's program in another, with only plain values
-crossing between them, so that a program gets credit only for comparisons that hold on real
-values (threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed (with
+crossing between them, so that a program gets credit only for comparisons that hold on real values
+(threat model: ``prefgen/sandbox/README.md``). Score = fraction of tests passed (with
 ``partial_credit: false``, LeTI's success: 1.0 when every test passes, else 0.0);
-``details["passed"]`` is true only when every test ran and succeeded (a program that exits
-before its tests run has not passed). ``reason`` is one of ``passed``, ``failed`` (an assert
-failed), ``error`` (an exception, or the program ended before its tests did), ``syntax``, ``no_code``, ``too_long`` (the completion is longer than
-``max_chars``, 100,000 characters by default: it scores 0 without being parsed or run),
-``timeout``, ``memory``, ``killed`` (output limit or a signal); candidates of a broken problem
-get score ``None`` and reason ``broken_problem``.
+``details["passed"]`` is true only when every test ran and succeeded (a program that exits before
+its tests run has not passed). ``reason`` is one of ``passed``, ``failed`` (an assert failed),
+``error`` (an exception, or the program ended before its tests did), ``syntax``, ``no_code``,
+``too_long`` (the completion is longer than ``max_chars``, 100,000 characters by default: it
+scores 0 without being parsed or run), ``timeout``, ``memory``, ``killed`` (output limit or a
+signal); candidates of a broken problem get score ``None`` and reason ``broken_problem``.
 
 ``details["feedback"]`` is LeTI's textual feedback in short: the failing test and the traceback
 trimmed to the generated code's frames, with line numbers re-aligned to the completion
