@@ -11,7 +11,14 @@ from typer.testing import CliRunner
 
 from prefgen.cli import app
 from prefgen.config import PromptsConfig
-from prefgen.methods.execution.basic_python import LOOPS_AND_CONDITIONS, ONE_LINERS, PROBLEMS, load_rows
+from prefgen.methods.execution.basic_python import (
+    LOOPS_AND_CONDITIONS,
+    MORE_LOOPS_AND_CONDITIONS,
+    MORE_ONE_LINERS,
+    ONE_LINERS,
+    PROBLEMS,
+    load_rows,
+)
 from prefgen.methods.execution.humaneval import validate_problem
 from prefgen.methods.execution.reward import ExecutionReward
 from prefgen.records import Candidate, Prompt
@@ -41,11 +48,13 @@ def scored():
     return {row["source"]: (results[2 * i], results[2 * i + 1]) for i, row in enumerate(ROWS)}
 
 
-def test_sixty_problems_with_stable_unique_ids():
-    assert len(ROWS) == len(PROBLEMS) == 60
-    assert [row["source"] for row in ROWS] == [f"basic-python:basic/{i}" for i in range(60)]
-    assert len({row["task"]["entry_point"] for row in ROWS}) == 60
-    assert len({row["prompt"] for row in ROWS}) == 60
+def test_two_hundred_problems_with_stable_unique_ids():
+    assert len(ROWS) == len(PROBLEMS) == 200
+    assert [row["source"] for row in ROWS] == [f"basic-python:basic/{i}" for i in range(200)]
+    assert len({row["task"]["entry_point"] for row in ROWS}) == 200
+    assert len({row["prompt"] for row in ROWS}) == 200
+    # The first 60 keep their ids: basic/60 ... were appended after them.
+    assert PROBLEMS[:60] == ONE_LINERS + LOOPS_AND_CONDITIONS
 
 
 def test_every_canonical_solution_passes_in_the_sandbox(scored):
@@ -80,9 +89,12 @@ def test_half_one_liners_half_a_loop_or_a_condition():
         return problem.body().count("\n")
 
     assert len(ONE_LINERS) == len(LOOPS_AND_CONDITIONS) == 30
-    assert all(lines(problem) == 1 for problem in ONE_LINERS)
+    assert len(MORE_ONE_LINERS) == len(MORE_LOOPS_AND_CONDITIONS) == 70
+    assert PROBLEMS == ONE_LINERS + LOOPS_AND_CONDITIONS + MORE_ONE_LINERS + MORE_LOOPS_AND_CONDITIONS
+    assert all(lines(problem) == 1 for problem in ONE_LINERS + MORE_ONE_LINERS)
     # Some harder ones still fit on a line in Python (count_words); most need a loop or an if.
     assert sum(lines(problem) > 1 for problem in LOOPS_AND_CONDITIONS) >= 15
+    assert sum(lines(problem) > 1 for problem in MORE_LOOPS_AND_CONDITIONS) >= 35
 
 
 def test_rows_are_valid_and_the_reader_rejects_none():
@@ -91,7 +103,7 @@ def test_rows_are_valid_and_the_reader_rejects_none():
         assert row["task"]["format"] == "completion"
     reward = rewards.build("execution", {})
     result = read_prompts(PromptsConfig(source="builtin:basic_python"), reward.task_problem)
-    assert len(result.prompts) == 60 and not result.rejected
+    assert len(result.prompts) == 200 and not result.rejected
 
 
 def test_limit_task_ids_and_with_canonical():
