@@ -34,7 +34,7 @@ class BasicPythonParams(SourceParams):
 
 
 class BasicPythonSource(LoaderSource):
-    """60 easy problems written for prefgen, in HumanEval's layout (for small models)."""
+    """200 easy problems written for prefgen, in HumanEval's layout (for small models)."""
 
     Params = BasicPythonParams
     loader = "prefgen.methods.execution.basic_python:load_rows"
